@@ -1,0 +1,61 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Database } from '../db/database.js'
+import { withTimeout } from '../with-timeout.js'
+
+const CHECK_TIMEOUT_MS = 1000
+const CheckStatus = Type.Union([Type.Literal('ok'), Type.Literal('down')])
+
+export interface HealthDependencies {
+  database: Database
+  /** Absent in single-instance mode, where every store is in-process and always available. */
+  redis: Redis | undefined
+}
+
+export async function healthRoutes(app: FastifyInstance, { database, redis }: HealthDependencies): Promise<void> {
+  app.get('/health/live', {
+    schema: {
+      tags: ['health'],
+      summary: 'The process is up',
+      response: { 200: Type.Object({ status: Type.Literal('ok') }) }
+    }
+  }, async () => ({ status: 'ok' as const }))
+
+  const Ready = Type.Object({
+    status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+    checks: Type.Object({ postgres: CheckStatus, redis: CheckStatus }),
+    mode: Type.Object({
+      database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
+      stores: Type.Union([Type.Literal('redis'), Type.Literal('in-process')])
+    })
+  })
+  app.get('/health/ready', {
+    schema: {
+      tags: ['health'],
+      summary: 'Postgres and Redis answer',
+      description: '503 with the failing check marked "down" while a dependency is unreachable; recovers by itself.',
+      response: { 200: Ready, 503: Ready }
+    }
+  }, async (_request, reply) => {
+    const [postgres, redisStatus] = await Promise.all([
+      check(() => database.ping(CHECK_TIMEOUT_MS)),
+      redis === undefined ? 'ok' as const : check(() => withTimeout(redis.ping(), CHECK_TIMEOUT_MS))
+    ])
+    const healthy = postgres === 'ok' && redisStatus === 'ok'
+    return reply.code(healthy ? 200 : 503).send({
+      status: healthy ? 'ok' : 'unavailable',
+      checks: { postgres, redis: redisStatus },
+      mode: { database: database.kind, stores: redis === undefined ? 'in-process' : 'redis' }
+    })
+  })
+}
+
+async function check(probe: () => Promise<unknown>): Promise<'ok' | 'down'> {
+  try {
+    await probe()
+    return 'ok'
+  } catch {
+    return 'down'
+  }
+}

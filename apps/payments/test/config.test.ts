@@ -1,0 +1,94 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+t.test('defaults: embedded database, in-process stores, a generated admin token', async (t) => {
+  const config = loadConfig({})
+  t.match(config, {
+    port: 3000,
+    host: '127.0.0.1',
+    databaseUrl: undefined,
+    redisUrl: undefined,
+    redisKeyPrefix: 'moolah:',
+    adminTokenGenerated: true,
+    logLevel: 'info',
+    lockWaitMs: 2000,
+    idempotencyTtlSeconds: 86_400,
+    rateLimitMax: 600,
+    rateLimitTransfersMax: 120,
+    supportedCurrencies: ['ZAR', 'USD'],
+    catalogSourceDir: undefined,
+    catalogTtlSeconds: 300,
+    dataDir: '.data'
+  })
+  t.ok(config.adminToken.length >= 32)
+  t.not(loadConfig({}).adminToken, config.adminToken, 'a new token per run')
+  t.equal(loadConfig({ CATALOG_SOURCE_DIR: '' }).catalogSourceDir, undefined, 'empty means the bundled feeds')
+})
+
+t.test('reads every variable', async (t) => {
+  const config = loadConfig({
+    PORT: '8080',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://u@db:5432/payments',
+    REDIS_URL: 'redis://cache:6379',
+    REDIS_KEY_PREFIX: 'staging:',
+    ADMIN_TOKEN: 'a-very-long-operator-token',
+    LOG_LEVEL: 'debug',
+    LOCK_WAIT_MS: '0',
+    IDEMPOTENCY_TTL_SECONDS: '3600',
+    RATE_LIMIT_MAX: '10',
+    RATE_LIMIT_TRANSFERS_MAX: '5',
+    SUPPORTED_CURRENCIES: 'ZAR, EUR,ZAR',
+    CATALOG_SOURCE_DIR: '/feeds',
+    CATALOG_TTL_SECONDS: '60',
+    DATA_DIR: '/tmp/x'
+  })
+  t.match(config, {
+    port: 8080,
+    host: '0.0.0.0',
+    databaseUrl: 'postgres://u@db:5432/payments',
+    redisUrl: 'redis://cache:6379',
+    redisKeyPrefix: 'staging:',
+    adminToken: 'a-very-long-operator-token',
+    adminTokenGenerated: false,
+    logLevel: 'debug',
+    lockWaitMs: 0,
+    idempotencyTtlSeconds: 3600,
+    rateLimitMax: 10,
+    rateLimitTransfersMax: 5,
+    supportedCurrencies: ['ZAR', 'EUR'],
+    catalogSourceDir: '/feeds',
+    catalogTtlSeconds: 60,
+    dataDir: '/tmp/x'
+  })
+})
+
+t.test('lists every problem at once, in words an operator can act on', async (t) => {
+  const error = t.throws(() => loadConfig({
+    PORT: 'eighty',
+    DATABASE_URL: 'mysql://db/x',
+    REDIS_URL: 'not a url',
+    LOG_LEVEL: 'loud',
+    LOCK_WAIT_MS: '-1',
+    SUPPORTED_CURRENCIES: 'rand'
+  })) as ConfigError
+  t.type(error, ConfigError)
+  t.same(error.problems, [
+    'DATABASE_URL must start with postgres:// or postgresql://, got "mysql://…"',
+    'REDIS_URL is not a valid URL',
+    'ADMIN_TOKEN is required when DATABASE_URL is set (use a long random secret, e.g. `openssl rand -hex 32`)',
+    'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    'SUPPORTED_CURRENCIES must be a comma-separated list of ISO 4217 codes such as "ZAR,USD", got "rand"',
+    'PORT must be a whole number from 0 to 65535, got "eighty"',
+    'LOCK_WAIT_MS must be a whole number from 0 to 60000, got "-1"'
+  ])
+  t.match(error.message, /^Invalid configuration:\n {2}- DATABASE_URL/)
+})
+
+t.test('a short admin token is refused', async (t) => {
+  t.throws(() => loadConfig({ ADMIN_TOKEN: 'short' }), /ADMIN_TOKEN must be at least 16 characters long/)
+})
+
+t.test('an empty currency list is refused', async (t) => {
+  t.throws(() => loadConfig({ SUPPORTED_CURRENCIES: ' , ' }), /SUPPORTED_CURRENCIES must be/)
+})

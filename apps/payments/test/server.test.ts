@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { tempDataDir } from './helpers/app.js'
+
+const serverScript = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+
+function runServer(env: Record<string, string>) {
+  // The test's own execArgv carries tap's TypeScript loader, so the server's coverage counts.
+  const child = spawn(process.execPath, [...process.execArgv, serverScript], {
+    env: { PATH: process.env.PATH, NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  return { child, output: () => output }
+}
+
+t.test('embedded mode: starts with nothing configured, prints how to try it, drains on SIGTERM', async (t) => {
+  const { child, output } = runServer({ DATA_DIR: await tempDataDir(t) })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const deadline = Date.now() + 30_000
+  while (!/running at (http:\/\/\S+)/.test(output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  const address = /running at (http:\/\/\S+)/.exec(output())?.[1]
+  t.ok(address, 'prints its address')
+  t.match(output(), /admin token: \S{32}/, 'prints the generated admin token')
+  t.match(output(), /single instance only/)
+
+  const live = await fetch(`${address}/health/live`)
+  t.equal(live.status, 200)
+  t.same(await live.json(), { status: 'ok' })
+
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const [code] = await exited
+  t.equal(code, 0, 'a graceful shutdown exits 0')
+})
+
+t.test('bad configuration: exits 1 listing the problems, no stack trace', async (t) => {
+  const { child, output } = runServer({ PORT: 'eighty', DATABASE_URL: 'postgres://127.0.0.1/x' })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 1)
+  t.match(output(), /Invalid configuration:\n {2}- ADMIN_TOKEN is required when DATABASE_URL is set/)
+  t.notMatch(output(), /at .*\.ts:\d+/)
+})
