@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Cluster, Redis } from 'ioredis'
+import { DependencyUnavailableError, IdempotencyKeyInUseError, IdempotencyKeyInvalidError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, retryLater } from './errors.js'
+import { eventEmitter, type IdempotencyEvent, type IdempotencyEventBase } from './events.js'
+import { readIdempotencyKey } from './idempotency-key.js'
+import { startLeaseRenewal } from './lease-renewal.js'
+import { MemoryStore } from './memory-store.js'
+import { resolveOptions, resolveRouteSettings, type FastifyIdempotencyOptions, type IdempotencyRouteOptions, type RouteSettings } from './options.js'
+import { RedisStore } from './redis-store.js'
+import { kClaimedRequest, type ClaimedRequest, type IdempotencyContext } from './request-state.js'
+import { readResponseBody } from './response-body.js'
+import { storageKey } from './storage-key.js'
+import type { ClaimResult, IdempotencyStore } from './store.js'
+import { decodeResponse, encodeResponse } from './stored-response.js'
+import { withTimeout } from './with-timeout.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The store the idempotency plugin uses. */
+    idempotencyStore: IdempotencyStore
+  }
+  interface FastifyContextConfig {
+    /** `true` or overrides to opt in, `false` to opt out; by default POST and PATCH routes take part. */
+    idempotency?: boolean | IdempotencyRouteOptions
+  }
+  interface FastifyRequest {
+    /** Set once a valid key was read (null on routes or requests without idempotency). */
+    idempotency: IdempotencyContext | null
+    [kClaimedRequest]?: ClaimedRequest
+  }
+}
+
+const RETRY_AFTER_SECONDS = 1
+
+type Operation = Extract<IdempotencyEvent, { type: 'store-error' }>['operation']
+
+async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdempotencyOptions): Promise<void> {
+  const settings = resolveOptions(options)
+  const { prefix, timeoutMs, encryptionKey } = settings
+  const emit = eventEmitter(settings.onEvent, fastify.log)
+  const store = settings.store ?? defaultStore()
+  if (settings.route.scope === undefined) {
+    fastify.log.warn('@moolah/fastify-idempotency: no scope function, so a key is shared by every client of a route; pass scope(request) returning the authenticated principal')
+  }
+
+  function defaultStore(): IdempotencyStore {
+    const redis = settings.redis ?? (fastify as unknown as { redis?: Redis | Cluster }).redis
+    const created: IdempotencyStore = redis === undefined ? new MemoryStore() : new RedisStore({ client: redis })
+    fastify.addHook('onClose', async () => { await created.close?.() })
+    return created
+  }
+
+  // Route settings are resolved once per route (the config object is per route).
+  const routeSettingsCache = new WeakMap<object, RouteSettings | null>()
+  function routeSettings(value: unknown, method: string, url: string, byDefault: boolean): RouteSettings | null {
+    if (value === false || (value === undefined && !byDefault)) return null
+    if (value === true || value === undefined) return settings.route
+    if (typeof value !== 'object' || value === null) throw new TypeError(`@moolah/fastify-idempotency: route ${method} ${url} config.idempotency must be a boolean or an object`)
+    return resolveRouteSettings(value, settings.route, `route ${method} ${url} config.idempotency.`)
+  }
+  function settingsFor(request: FastifyRequest): RouteSettings | null {
+    const config = request.routeOptions.config
+    let cached = routeSettingsCache.get(config)
+    if (cached === undefined) {
+      cached = routeSettings(config.idempotency, request.method, String(request.routeOptions.url), settings.methods.has(request.method))
+      routeSettingsCache.set(config, cached)
+    }
+    return cached
+  }
+
+  /** Runs one store call under the timeout; a failure is reported and becomes `undefined`. */
+  async function guarded<T>(operation: Operation, event: IdempotencyEventBase, call: Promise<T>): Promise<T | undefined> {
+    try {
+      return await withTimeout(call, timeoutMs, operation)
+    } catch (error) {
+      emit({ ...event, type: 'store-error', operation, error: error as Error })
+      fastify.log.warn({ err: error, operation, requestId: event.requestId }, '@moolah/fastify-idempotency: store call failed')
+      return undefined
+    }
+  }
+
+  function unavailable(reply: FastifyReply): Error {
+    return retryLater(reply, DependencyUnavailableError, RETRY_AFTER_SECONDS)
+  }
+
+  async function claim(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimResult | undefined> {
+    const pending = store.claim(key, { token, fingerprint, leaseMs: route.leaseMs })
+    const result = await guarded('claim', event, pending)
+    // A claim that lands after its timeout would block the key for a whole lease: give it back.
+    if (result === undefined) pending.then((late) => late.state === 'claimed' && store.release(key, token)).catch(() => {})
+    return result
+  }
+
+  async function claimOrWait(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimResult | undefined> {
+    let result = await claim(key, token, fingerprint, route, event)
+    if (route.wait === undefined) return result
+    const deadline = Date.now() + route.wait.timeoutMs
+    while (result?.state === 'in-flight' && result.fingerprint === fingerprint && Date.now() < deadline) {
+      await sleep(route.wait.intervalMs)
+      result = await claim(key, token, fingerprint, route, event)
+    }
+    return result
+  }
+
+  fastify.decorate('idempotencyStore', store)
+  fastify.decorateRequest('idempotency', null)
+
+  // Validates per-route overrides when the route is declared, not at its first request.
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    routeSettings(route.config?.idempotency, String(route.method), route.url, false)
+  })
+
+  // preHandler: after authentication (onRequest / preValidation) gives the scope and after
+  // body parsing and validation give the fingerprint; before the handler and later preHandlers.
+  fastify.addHook('preHandler', async (request, reply) => {
+    if (request.is404) return
+    const route = settingsFor(request)
+    if (route === null) return
+    const parsed = readIdempotencyKey(request.headers, settings.headerNames)
+    if (parsed.status === 'invalid') throw new IdempotencyKeyInvalidError(parsed.reason)
+    if (parsed.status === 'missing') {
+      if (route.required) throw new IdempotencyKeyMissingError()
+      return
+    }
+    const scope = route.scope === undefined ? '' : await route.scope(request)
+    if (typeof scope !== 'string') throw new TypeError('@moolah/fastify-idempotency: scope(request) must return a string')
+    const fingerprint = await route.fingerprint(request)
+    const key = parsed.key
+    const routeUrl = String(request.routeOptions.url)
+    request.idempotency = { key, scope, fingerprint }
+    const event: IdempotencyEventBase = { key, scope, method: request.method, route: routeUrl, requestId: request.id }
+    const recordKey = storageKey(prefix, { scope, method: request.method, route: routeUrl, key })
+    const token = randomUUID()
+
+    const result = await claimOrWait(recordKey, token, fingerprint, route, event)
+    if (result === undefined) {
+      if (settings.failMode === 'closed') throw unavailable(reply)
+      request.log.warn({ key }, '@moolah/fastify-idempotency: store unavailable, running the request without idempotency (failMode open)')
+      return
+    }
+    if (result.state !== 'claimed' && result.fingerprint !== fingerprint) {
+      emit({ ...event, type: 'mismatch' })
+      throw new IdempotencyKeyReusedError()
+    }
+    if (result.state === 'in-flight') {
+      emit({ ...event, type: 'conflict', retryAfterSeconds: RETRY_AFTER_SECONDS })
+      throw retryLater(reply, IdempotencyKeyInUseError, RETRY_AFTER_SECONDS)
+    }
+    if (result.state === 'completed') return replay(reply, result.response, recordKey, event)
+
+    const stopRenewal = startLeaseRenewal(route.leaseMs, async () => {
+      const owned = await guarded('renew', event, store.renew(recordKey, token, route.leaseMs))
+      if (owned === false) emit({ ...event, type: 'lease-lost', operation: 'renew' })
+      return owned !== false // a failed call is retried at the next tick
+    })
+    request[kClaimedRequest] = { storageKey: recordKey, token, route, event, errored: false, settled: false, stopRenewal }
+    emit({ ...event, type: 'claimed' })
+  })
+
+  function replay(reply: FastifyReply, bytes: Buffer, recordKey: string, event: IdempotencyEventBase): FastifyReply {
+    let stored
+    try {
+      stored = decodeResponse(bytes, encryptionKey, recordKey)
+    } catch (error) {
+      // The record proves the request ran; running it again is never the answer, whatever failMode says.
+      emit({ ...event, type: 'store-error', operation: 'decode', error: error as Error })
+      throw unavailable(reply)
+    }
+    emit({ ...event, type: 'replayed', statusCode: stored.statusCode })
+    return reply.code(stored.statusCode).headers(stored.headers).header('idempotent-replayed', 'true').send(stored.body)
+  }
+
+  async function release(claimed: ClaimedRequest, reason: 'status' | 'error' | 'too-large' | 'unstorable', statusCode: number): Promise<void> {
+    const released = await guarded('release', claimed.event, store.release(claimed.storageKey, claimed.token))
+    if (released === true) emit({ ...claimed.event, type: 'released', reason, statusCode })
+    if (released === false) emit({ ...claimed.event, type: 'lease-lost', operation: 'release' })
+  }
+
+  fastify.addHook('onError', async (request) => {
+    const claimed = request[kClaimedRequest]
+    if (claimed !== undefined) claimed.errored = true
+  })
+
+  // onSend sees the final status, headers and bytes; the commit is awaited here, so the
+  // record exists before the client can read the response and retry.
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const claimed = request[kClaimedRequest]
+    if (claimed === undefined || claimed.settled) return payload
+    claimed.settled = true
+    claimed.stopRenewal()
+    const statusCode = reply.statusCode
+    if (claimed.errored || !claimed.route.shouldStore(statusCode)) {
+      await release(claimed, claimed.errored ? 'error' : 'status', statusCode)
+      return payload
+    }
+    const body = await readResponseBody(payload, claimed.route.maxBodyBytes)
+    if (body.status !== 'stored') {
+      request.log.warn({ reason: body.status }, '@moolah/fastify-idempotency: response not stored; the key is released')
+      await release(claimed, body.status, statusCode)
+      return body.payload
+    }
+    const headers: Record<string, string | string[]> = {}
+    for (const name of claimed.route.replayHeaders) {
+      const value = reply.getHeader(name)
+      if (value !== undefined) headers[name] = typeof value === 'number' ? String(value) : value
+    }
+    const record = encodeResponse({ statusCode, headers, body: body.bytes }, encryptionKey, claimed.storageKey)
+    const committed = await guarded('commit', claimed.event, store.commit(claimed.storageKey, claimed.token, record, claimed.route.ttlMs))
+    if (committed === true) emit({ ...claimed.event, type: 'committed', statusCode, bytes: body.bytes.length })
+    if (committed === false) {
+      emit({ ...claimed.event, type: 'lease-lost', operation: 'commit' })
+      request.log.warn('@moolah/fastify-idempotency: lease lost before commit; the response was not stored')
+    }
+    return body.payload
+  })
+
+  // A response that never went through onSend (hijacked) cannot be stored: give the key back.
+  fastify.addHook('onResponse', async (request, reply) => {
+    const claimed = request[kClaimedRequest]
+    if (claimed === undefined || claimed.settled) return
+    claimed.settled = true
+    claimed.stopRenewal()
+    await release(claimed, 'unstorable', reply.statusCode)
+  })
+
+  // The client is gone or the socket timed out: stop renewing, so a hung handler cannot hold
+  // the key forever; if it still finishes in time its commit works (owner-checked).
+  const stopRenewing = async (request: FastifyRequest): Promise<void> => {
+    request[kClaimedRequest]?.stopRenewal()
+  }
+  fastify.addHook('onRequestAbort', stopRenewing)
+  fastify.addHook('onTimeout', (request) => stopRenewing(request))
+}
+
+export const idempotency = fp(fastifyIdempotency, { name: '@moolah/fastify-idempotency', fastify: '5.x' })

@@ -1,0 +1,76 @@
+import Fastify from 'fastify'
+import t from 'tap'
+import { canonicalJson, defaultFingerprint, MAX_KEY_LENGTH, parseIdempotencyKey, readIdempotencyKey, storageKey } from '../src/index.js'
+
+t.test('accepts the structured-field string and the bare form', async (t) => {
+  t.same(parseIdempotencyKey('"8e03978e-40d5-43e8-bc93-6894a57f9324"'), { status: 'valid', key: '8e03978e-40d5-43e8-bc93-6894a57f9324' })
+  t.same(parseIdempotencyKey('abc'), { status: 'valid', key: 'abc' })
+  t.same(parseIdempotencyKey(' abc '), { status: 'valid', key: 'abc' }, 'optional whitespace around the value is not part of the key')
+  t.same(parseIdempotencyKey('"a b"'), { status: 'valid', key: 'a b' }, 'spaces are allowed inside quotes')
+  t.same(parseIdempotencyKey('"say \\"hi\\" \\\\o/"'), { status: 'valid', key: 'say "hi" \\o/' }, 'escapes are unescaped')
+  t.same(parseIdempotencyKey('"abc"'), parseIdempotencyKey('abc'), 'both forms name the same key')
+})
+
+t.test('enforces 1–255 printable ASCII characters', async (t) => {
+  t.same(parseIdempotencyKey('x'.repeat(MAX_KEY_LENGTH)), { status: 'valid', key: 'x'.repeat(255) })
+  for (const value of ['x'.repeat(256), `"${'x'.repeat(256)}"`, '""', '']) {
+    t.equal(parseIdempotencyKey(value).status, 'invalid', `${value.slice(0, 10)}… (${value.length})`)
+  }
+  for (const value of ['a b', 'é', 'tab\there', '"unterminated', '"bad \\n escape"', '"inner " quote"', '"é"', 'a, b']) {
+    t.equal(parseIdempotencyKey(value).status, 'invalid', value)
+  }
+  t.same(parseIdempotencyKey(['a', 'b']), { status: 'invalid', reason: 'the header must be sent once' })
+  t.same(parseIdempotencyKey(undefined), { status: 'missing' })
+})
+
+t.test('reads the first header present and refuses aliases that disagree', async (t) => {
+  const names = ['idempotency-key', 'x-idempotency-key']
+  t.same(readIdempotencyKey({}, names), { status: 'missing' })
+  t.same(readIdempotencyKey({ 'x-idempotency-key': 'k' }, names), { status: 'valid', key: 'k' })
+  t.same(readIdempotencyKey({ 'idempotency-key': '"k"', 'x-idempotency-key': 'k' }, names), { status: 'valid', key: 'k' })
+  t.match(readIdempotencyKey({ 'idempotency-key': 'k', 'x-idempotency-key': 'j' }, names), { status: 'invalid', reason: /disagree/ })
+  t.equal(readIdempotencyKey({ 'idempotency-key': 'k', 'x-idempotency-key': 'no good' }, names).status, 'invalid')
+})
+
+t.test('canonical JSON sorts keys at every depth and keeps array order', async (t) => {
+  t.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } }), '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}')
+  t.equal(canonicalJson({ a: 1, b: 2 }), canonicalJson({ b: 2, a: 1 }))
+  t.not(canonicalJson([1, 2]), canonicalJson([2, 1]))
+  t.equal(canonicalJson({ skipped: undefined, kept: 'x' }), '{"kept":"x"}', 'undefined members are dropped, as JSON does')
+  t.equal(canonicalJson(JSON.parse('{"__proto__":{"x":1}}')), '{"__proto__":{"x":1}}', 'a __proto__ member stays data')
+  t.equal(canonicalJson(undefined), '')
+  t.equal(canonicalJson('text'), '"text"')
+})
+
+t.test('the default fingerprint covers method, route pattern and canonical body', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const prints: string[] = []
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+  app.post('/a/:id', async (request) => { prints.push(defaultFingerprint(request)); return 'ok' })
+  app.put('/a/:id', async (request) => { prints.push(defaultFingerprint(request)); return 'ok' })
+  await app.inject({ method: 'POST', url: '/a/1', payload: { x: 1, y: 2 } })
+  await app.inject({ method: 'POST', url: '/a/2', payload: { y: 2, x: 1 } })
+  await app.inject({ method: 'PUT', url: '/a/1', payload: { x: 1, y: 2 } })
+  await app.inject({ method: 'POST', url: '/a/1', payload: { x: 2, y: 2 } })
+  await app.inject({ method: 'POST', url: '/a/1', payload: Buffer.from('raw'), headers: { 'content-type': 'application/octet-stream' } })
+  await app.inject({ method: 'POST', url: '/a/1', payload: 'raw', headers: { 'content-type': 'text/plain' } })
+  await app.inject({ method: 'POST', url: '/a/1' })
+  t.equal(prints[0], prints[1], 'same route pattern and canonical body')
+  t.not(prints[0], prints[2], 'method matters')
+  t.not(prints[0], prints[3], 'body matters')
+  t.equal(prints[4], prints[5], 'raw bytes and text hash the same way')
+  t.equal(new Set(prints).size, 5)
+  t.match(prints[0], /^[A-Za-z0-9_-]{43}$/)
+})
+
+t.test('storage keys are one fixed-length key per scope, method, route and key', async (t) => {
+  const base = { scope: 'alice', method: 'POST', route: '/v1/transfers', key: 'k' }
+  const key = storageKey('p:', base)
+  t.match(key, /^p:[A-Za-z0-9_-]{43}$/)
+  t.equal(storageKey('p:', { ...base }), key)
+  for (const change of [{ scope: 'bob' }, { method: 'PATCH' }, { route: '/v1/deposits' }, { key: 'j' }, { scope: 'alice","POST' }]) {
+    t.not(storageKey('p:', { ...base, ...change }), key, JSON.stringify(change))
+  }
+})
