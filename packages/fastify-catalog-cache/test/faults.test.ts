@@ -1,0 +1,143 @@
+import { startRedis, type ThrowawayRedis } from '@moolah/test-utils'
+import { Redis } from 'ioredis'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import type { CatalogCacheEvent } from '../src/index.js'
+import { CountingLoader, createApp, waitFor } from './helpers.js'
+
+const TIMEOUT_MS = 200
+
+function client(t: Test, server: ThrowawayRedis): Redis {
+  const redis = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 })
+  redis.on('error', () => {})
+  t.teardown(() => redis.disconnect())
+  return redis
+}
+
+async function instance(t: Test, server: ThrowawayRedis, options: { lockTtlMs?: number, loadTimeoutMs?: number } = {}) {
+  const events: CatalogCacheEvent[] = []
+  const loader = new CountingLoader()
+  const redis = client(t, server)
+  const app = await createApp(t, { redis, prefix: 'faults:', timeoutMs: TIMEOUT_MS, events, ...options })
+  app.catalogCache.define('flash', { load: loader.load, ttl: 0.3, staleWhileRevalidate: 60, staleIfError: 60 })
+  app.catalogCache.define('cold', { load: loader.load, ttl: 60 })
+  return { app, events, loader, redis }
+}
+
+t.test('Redis paused (hung network): answers come from L1 and the loader within the timeout; recovery after resume', async (t) => {
+  const server = await startRedis(t)
+  const { app, loader, events } = await instance(t, server)
+  const warm = await app.inject('/catalog/flash')
+  t.equal(warm.statusCode, 200)
+  server.pause()
+  t.teardown(() => { try { server.resume() } catch { /* already stopped by its own teardown */ } })
+
+  let started = Date.now()
+  const hit = await app.inject('/catalog/flash')
+  t.equal(hit.headers['cache-status'], 'moolah-catalog; hit; ttl=0', 'L1 needs no Redis')
+  t.ok(Date.now() - started < 50)
+
+  started = Date.now()
+  const cold = await app.inject('/catalog/cold')
+  t.equal(cold.statusCode, 200, 'a catalog missing from L1 is loaded directly')
+  t.ok(Date.now() - started < TIMEOUT_MS + loader.delayMs + 150, `answered in ${Date.now() - started} ms`)
+  t.ok(events.some((event) => event.type === 'store-error' && event.operation === 'read'))
+
+  await sleep(350)
+  started = Date.now()
+  const stale = await app.inject('/catalog/flash')
+  t.match(stale.headers['cache-status'], /fwd=stale/, 'stale-while-revalidate copy at once')
+  t.ok(Date.now() - started < 50)
+  await waitFor(async () => String((await app.inject('/catalog/flash')).headers['cache-status']).includes('hit'), 'the background load to finish without Redis', 2000)
+
+  server.resume()
+  await app.catalogCache.invalidate('cold')
+  const reloaded = await app.inject('/catalog/cold')
+  t.equal(reloaded.statusCode, 200, 'working again after resume')
+})
+
+t.test('Redis stopped: loader answers, invalidate/refresh say the change stayed local; restart brings L2 back', async (t) => {
+  const server = await startRedis(t)
+  const a = await instance(t, server)
+  const b = await instance(t, server)
+  await server.stop()
+  const cold = await a.app.inject('/catalog/cold')
+  t.equal(cold.statusCode, 200)
+  t.equal(cold.headers['cache-status'], 'moolah-catalog; fwd=miss; stored')
+  await t.rejects(a.app.catalogCache.invalidate('cold'), { code: 'DEPENDENCY_UNAVAILABLE', message: /this instance only/ })
+  a.loader.version = 2
+  await t.rejects(a.app.catalogCache.refresh('cold'), { code: 'DEPENDENCY_UNAVAILABLE', message: /this instance only/ })
+  t.equal((await a.app.catalogCache.get('cold')).value && (await a.app.catalogCache.get<{ version: number }>('cold')).value.version, 2, 'refresh applied locally')
+
+  await server.restart()
+  await waitFor(() => a.redis.status === 'ready' && b.redis.status === 'ready', 'clients to reconnect', 5000)
+  await a.app.catalogCache.refresh('cold')
+  const fromL2 = await b.app.catalogCache.get('cold')
+  t.equal(fromL2.tier, 'l2', 'another instance reads what this one stored after the restart')
+})
+
+t.test('the subscriber reconnecting flushes L1, since invalidations may have been missed', async (t) => {
+  const server = await startRedis(t)
+  const { app, events, redis } = await instance(t, server)
+  await app.catalogCache.get('cold')
+  t.equal((await app.catalogCache.get('cold')).tier, 'l1')
+  await redis.client('KILL', 'TYPE', 'pubsub')
+  await waitFor(() => events.some((event) => event.type === 'invalidation' && event.origin === 'resync'), 'the resync after reconnect')
+  t.equal((await app.catalogCache.get('cold')).tier, 'l2', 'L1 was flushed; the copy came from Redis')
+})
+
+t.test('a lock held past its lease by a dead instance does not block loads forever', async (t) => {
+  const server = await startRedis(t)
+  const { app, loader, redis } = await instance(t, server, { lockTtlMs: 300, loadTimeoutMs: 100 })
+  await redis.set('faults:{cold}:lock', 'someone-dead', 'PX', 60_000)
+  const started = Date.now()
+  const result = await app.catalogCache.get('cold')
+  t.equal(result.state, 'miss')
+  t.ok(Date.now() - started >= 300, 'waited for the lease')
+  t.ok(Date.now() - started < 1000, 'then loaded')
+  t.equal(loader.calls, 1)
+})
+
+t.test('an unreadable stored entry is treated like Redis being down', async (t) => {
+  const server = await startRedis(t)
+  const { app, loader, redis } = await instance(t, server)
+  await redis.set('faults:{cold}:entry', 'garbage without a metadata line')
+  t.equal((await app.catalogCache.get('cold')).tier, 'loader')
+  t.equal(loader.calls, 1)
+})
+
+t.test('Redis hanging mid-way: during a lock wait the waiter loads itself; after a load the value still reaches L1', async (t) => {
+  const server = await startRedis(t)
+  t.teardown(() => { try { server.resume() } catch { /* already stopped by its own teardown */ } })
+  const { app, loader, redis } = await instance(t, server)
+  await redis.set('faults:{cold}:lock', 'another-instance', 'PX', 60_000)
+  const waiting = app.catalogCache.get('cold')
+  await sleep(50)
+  server.pause()
+  t.match(await waiting, { state: 'miss', tier: 'loader' }, 'stopped waiting when Redis stopped answering')
+  server.resume()
+
+  await redis.del('faults:{cold}:lock')
+  await app.catalogCache.invalidate('cold')
+  loader.delayMs = 300
+  const loading = app.catalogCache.get('cold')
+  await sleep(100)
+  server.pause()
+  t.match(await loading, { state: 'miss', tier: 'loader' })
+  t.equal(app.catalogCache.peek('cold')?.tier, 'l1', 'kept in L1 although the store write timed out')
+  server.resume()
+})
+
+t.test('defaults to fastify.redis (from @fastify/redis) and the catalog: prefix', async (t) => {
+  const server = await startRedis(t)
+  const { default: fastifyRedis } = await import('@fastify/redis')
+  const Fastify = (await import('fastify')).default
+  const { catalogCache } = await import('../src/index.js')
+  const app = Fastify()
+  await app.register(fastifyRedis, { url: server.url })
+  await app.register(catalogCache)
+  t.teardown(() => app.close())
+  app.catalogCache.define('flash', { load: () => ({ ok: true }) })
+  await app.catalogCache.get('flash')
+  t.ok(await app.redis.exists('catalog:{flash}:entry'))
+})

@@ -1,0 +1,146 @@
+import Fastify from 'fastify'
+import t from 'tap'
+import { catalogCache, MemoryCatalogStore, type CatalogCacheEvent } from '../src/index.js'
+import { etagMatches } from '../src/http.js'
+import { createApp, waitFor } from './helpers.js'
+
+const catalog = { provider: 'flash', products: [{ id: 'a' }] }
+
+t.test('a route naming one catalog, and reply.catalog() in a handler', async (t) => {
+  const app = await createApp(t)
+  app.catalogCache.define('flash', { load: () => catalog })
+  app.get('/flash', { config: { catalogCache: 'flash' } }, async () => ({ never: 'runs' }))
+  app.get('/by-handler', async (_request, reply) => reply.catalog('flash'))
+  app.post('/by-handler', async (_request, reply) => reply.catalog('flash'))
+  app.get('/missing', { config: { catalogCache: 'nope' } }, async () => ({}))
+  app.get('/throws', { config: { catalogCache: () => { throw new Error('selector broke') } } }, async () => ({}))
+
+  const direct = await app.inject('/flash')
+  t.same(direct.json(), catalog)
+  const viaHandler = await app.inject('/by-handler')
+  t.equal(viaHandler.body, direct.body)
+  t.equal(viaHandler.headers.etag, direct.headers.etag)
+  t.equal(viaHandler.headers['cache-status'], 'moolah-catalog; hit; ttl=299')
+  t.equal((await app.inject({ url: '/by-handler', headers: { 'if-none-match': String(direct.headers.etag) } })).statusCode, 304)
+  const head = await app.inject({ method: 'HEAD', url: '/flash' })
+  t.equal(head.statusCode, 200)
+  t.equal(head.headers.etag, direct.headers.etag)
+
+  t.equal((await app.inject({ method: 'POST', url: '/by-handler' })).statusCode, 500, 'reply.catalog() refuses other methods')
+  const missing = await app.inject('/missing')
+  t.equal(missing.statusCode, 500)
+  t.equal(missing.json().code, 'CATALOG_NOT_DEFINED')
+  t.equal((await app.inject('/throws')).statusCode, 500)
+})
+
+t.test('reply.catalog() passes on a 503 with Retry-After', async (t) => {
+  const app = await createApp(t)
+  app.catalogCache.define('broken', { load: () => { throw new Error('down') } })
+  app.get('/broken', async (_request, reply) => reply.catalog('broken'))
+  const response = await app.inject('/broken')
+  t.equal(response.statusCode, 503)
+  t.equal(response.headers['retry-after'], '1')
+})
+
+t.test('a loader throwing a non-Error still gives a clear 503', async (t) => {
+  const app = await createApp(t)
+  app.catalogCache.define('odd', { load: () => { throw 'plain string' } })
+  await t.rejects(app.catalogCache.get('odd'), { code: 'DEPENDENCY_UNAVAILABLE', message: /loader failed \(plain string\)/ })
+})
+
+t.test('an instance without an L1 copy serves a stale L2 copy at once and revalidates it', async (t) => {
+  const store = new MemoryCatalogStore()
+  let calls = 0
+  const load = async () => ({ calls: ++calls })
+  const [a, b] = [await createApp(t, { store }), await createApp(t, { store })]
+  for (const app of [a, b]) app.catalogCache.define('flash', { load, ttl: 0.1, staleWhileRevalidate: 30 })
+  await a.catalogCache.get('flash')
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  const stale = await b.catalogCache.get<{ calls: number }>('flash')
+  t.match(stale, { state: 'stale', tier: 'l2', staleReason: 'revalidating', value: { calls: 1 } })
+  await waitFor(() => b.catalogCache.peek<{ calls: number }>('flash')?.value.calls === 2, 'the background load')
+})
+
+t.test('If-None-Match uses the weak comparison', async (t) => {
+  t.ok(etagMatches('"a"', '"a"'))
+  t.ok(etagMatches('W/"a"', '"a"'))
+  t.ok(etagMatches('"b", W/"a"', '"a"'))
+  t.ok(etagMatches(' * ', '"a"'))
+  t.notOk(etagMatches('"b", "c"', '"a"'))
+  t.notOk(etagMatches(undefined, '"a"'))
+})
+
+t.test('cache headers are added to 2xx/304 only', async (t) => {
+  const app = Fastify()
+  // An app-level onSend that runs before the plugin's and turns the answer into an error
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.headers['x-break'] !== undefined) reply.code(500)
+    return payload
+  })
+  await app.register(catalogCache)
+  app.catalogCache.define('flash', { load: () => catalog })
+  app.get('/flash', { config: { catalogCache: 'flash' } }, async () => ({}))
+  t.teardown(() => app.close())
+  t.ok((await app.inject('/flash')).headers.etag)
+  const broken = await app.inject({ url: '/flash', headers: { 'x-break': '1' } })
+  t.equal(broken.statusCode, 500)
+  t.notOk(broken.headers.etag)
+  t.notOk(broken.headers['cache-control'])
+})
+
+t.test('catalog routes are refused unless public GET/HEAD routes with a valid selector', async (t) => {
+  const app = Fastify()
+  await app.register(catalogCache, { isPrivateRoute: (route) => (route.config as { auth?: boolean } | undefined)?.auth === true })
+  t.teardown(() => app.close())
+  t.throws(() => app.post('/x', { config: { catalogCache: 'flash' } }, async () => ({})), /GET and HEAD only/)
+  t.throws(() => app.get('/y', { config: { catalogCache: 'flash', auth: true } as never }, async () => ({})), /needs authentication, but catalog responses are public/)
+  t.throws(() => app.get('/z', { config: { catalogCache: 42 as never } }, async () => ({})), /must be a catalog name or a function/)
+  t.doesNotThrow(() => app.route({ method: ['GET', 'HEAD'], url: '/ok', config: { catalogCache: 'flash' }, handler: async () => ({}) }))
+  t.doesNotThrow(() => app.get('/plain', async () => ({})))
+})
+
+t.test('an onEvent that throws is logged and does not break the request', async (t) => {
+  const logged: unknown[] = []
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { logged.push(JSON.parse(line)) } } } })
+  await app.register(catalogCache, { onEvent: () => { throw new Error('observer broke') } })
+  app.catalogCache.define('flash', { load: () => catalog })
+  app.get('/flash', { config: { catalogCache: 'flash' } }, async () => ({}))
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/flash')).statusCode, 200)
+  t.match(logged, [{ msg: 'catalog cache: onEvent threw', err: { message: 'observer broke' } }])
+})
+
+t.test('get() metadata, peek(), events and the bounded L1', async (t) => {
+  const events: CatalogCacheEvent[] = []
+  const app = await createApp(t, { l1MaxEntries: 2, events })
+  for (const name of ['a', 'b', 'c']) app.catalogCache.define(name, { load: () => ({ name }), ttl: 10, staleWhileRevalidate: 5, staleIfError: 20 })
+  t.equal(app.catalogCache.peek('a'), undefined)
+  const first = await app.catalogCache.get<{ name: string }>('a')
+  t.match(first, { name: 'a', value: { name: 'a' }, state: 'miss', tier: 'loader', age: 0, cacheControl: /^public, max-age=(9|10), stale-while-revalidate=5, stale-if-error=20$/ })
+  t.ok(Object.isFrozen(first.value), 'the shared value is frozen')
+  t.equal(app.catalogCache.peek('a')?.state, 'hit')
+  await app.catalogCache.get('b')
+  await app.catalogCache.get('c')
+  t.equal((await app.catalogCache.get('a')).tier, 'l2', 'evicted from L1 (least recently stored), still in the store')
+  t.match(events.map((event) => event.type), ['load', 'miss', 'hit', 'load', 'miss', 'load', 'miss', 'hit'])
+  t.ok(app.catalogCache.has('a'))
+  t.notOk(app.catalogCache.has('zzz'))
+  await t.rejects(app.catalogCache.get('zzz'), { code: 'CATALOG_NOT_DEFINED', statusCode: 500 })
+  t.throws(() => app.catalogCache.define('a', { load: () => ({}) }), /already defined/)
+})
+
+t.test('TTL jitter spreads the expiry of catalogs loaded together', async (t) => {
+  const app = await createApp(t, { jitter: 0.5 })
+  const names = Array.from({ length: 20 }, (_, i) => `c${i}`)
+  for (const name of names) app.catalogCache.define(name, { load: () => ({}), ttl: 1000 })
+  const ttls = new Set((await Promise.all(names.map((name) => app.catalogCache.get(name)))).map((result) => result.ttl))
+  t.ok(ttls.size > 5, `${ttls.size} distinct expiry times`)
+  t.ok([...ttls].every((ttl) => ttl >= 499 && ttl < 1000))
+})
+
+t.test('a malformed pub/sub message is reported, not thrown', async (t) => {
+  const events: CatalogCacheEvent[] = []
+  const app = await createApp(t, { events })
+  app.catalogCache.onMessage('not json')
+  t.match(events, [{ type: 'store-error', operation: 'subscribe' }])
+})

@@ -1,0 +1,13 @@
+import { redisPrefix } from '@moolah/test-utils'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { behaviourSuite } from './suite.js'
+
+behaviourSuite(t, async (t) => {
+  const { prefix, url } = redisPrefix(t)
+  return () => {
+    const redis = new Redis(url, { maxRetriesPerRequest: 1 })
+    t.teardown(() => redis.disconnect())
+    return { redis, prefix }
+  }
+})
