@@ -1,0 +1,96 @@
+/**
+ * Lua for the Redis store. Each script touches only the four keys of one resource, which
+ * share a {hash tag}, so it runs on one Redis Cluster node. Keys:
+ *   KEYS[1] owner   – the holder's token, with the lease as its TTL
+ *   KEYS[2] fence   – the last fencing token handed out
+ *   KEYS[3] queue   – waiting tokens, first come first served
+ *   KEYS[4] waiters – token → "deadlineMs|ttlMs|channel" of every queued token
+ * Hand-off publishes "token|fence" on the waiter's channel (one channel per store instance).
+ */
+
+/** The fencing counter outlives its last holder by a day; the clock floor covers longer gaps. */
+const FENCE_KEY_TTL_MS = 86_400_000
+
+const PRELUDE = `
+local owner, fenceKey, queue, waiters = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local time = redis.call('TIME')
+local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+-- max(counter + 1, now in microseconds): still increasing after the counter is lost
+local function grant(holder, ttl)
+  local fence = redis.call('INCR', fenceKey)
+  local floor = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  if fence < floor then
+    fence = floor
+    redis.call('SET', fenceKey, string.format('%.0f', fence))
+  end
+  redis.call('PEXPIRE', fenceKey, ${FENCE_KEY_TTL_MS})
+  redis.call('SET', owner, holder, 'PX', ttl)
+  return fence
+end
+
+-- a vacant resource goes to the first waiter still within its deadline
+local function promote()
+  while redis.call('EXISTS', owner) == 0 do
+    local token = redis.call('LPOP', queue)
+    if not token then return end
+    local info = redis.call('HGET', waiters, token)
+    redis.call('HDEL', waiters, token)
+    if info then
+      local deadline, ttl, channel = string.match(info, '^(%d+)|(%d+)|(.*)$')
+      if tonumber(deadline) > nowMs then
+        local fence = grant(token, ttl)
+        redis.call('PUBLISH', channel, token .. '|' .. string.format('%.0f', fence))
+      end
+    end
+  end
+end
+`
+
+/**
+ * ARGV: token, ttlMs, waitMs, channel. Returns {1, fence} when the token owns the resource
+ * (now, or because it was handed over while queued), else {0, holder's PTTL}, queueing the
+ * token when waitMs > 0. Safe to repeat: a queued token keeps its place.
+ */
+export const ACQUIRE = `${PRELUDE}
+local token, ttl, wait, channel = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+promote()
+local current = redis.call('GET', owner)
+if current == token then return {1, tonumber(redis.call('GET', fenceKey))} end
+if not current then return {1, grant(token, ttl)} end
+local pttl = redis.call('PTTL', owner)
+if wait > 0 and redis.call('HEXISTS', waiters, token) == 0 then
+  redis.call('RPUSH', queue, token)
+  redis.call('HSET', waiters, token, string.format('%.0f', nowMs + wait) .. '|' .. ttl .. '|' .. channel)
+  if redis.call('PTTL', queue) < wait then
+    redis.call('PEXPIRE', queue, wait)
+    redis.call('PEXPIRE', waiters, wait)
+  end
+end
+return {0, pttl}
+`
+
+/**
+ * ARGV: token. Deletes the lock only if the token owns it and hands it to the next waiter;
+ * otherwise takes the token out of the queue. Returns 1 when the token owned the lock.
+ */
+export const RELEASE = `${PRELUDE}
+local token = ARGV[1]
+local released = 0
+if redis.call('GET', owner) == token then
+  redis.call('DEL', owner)
+  released = 1
+elseif redis.call('HDEL', waiters, token) == 1 then
+  redis.call('LREM', queue, 1, token)
+end
+promote()
+return released
+`
+
+/** KEYS[1] owner; ARGV: token, ttlMs. Resets the lease only if the token still owns it. */
+export const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`
