@@ -34,6 +34,8 @@ export interface CatalogResult<T = unknown> {
   staleReason?: StaleReason
   /** `public, max-age=…, stale-while-revalidate=…, stale-if-error=…` for this answer. */
   cacheControl: string
+  /** RFC 9211 `Cache-Status` for this answer, e.g. `moolah-catalog; hit; ttl=42`. */
+  cacheStatus: string
 }
 
 interface Obtained {
@@ -54,6 +56,8 @@ interface Slot {
   lastError: unknown
   /** Bumped by every invalidation, so a load that started before it does not refill L1. */
   generation: number
+  /** The last L1-hit result, reused (frozen) until its whole-second age or ttl changes: the hot path allocates nothing. */
+  lastHit: { entry: CatalogEntry, validUntil: number, result: CatalogResult } | undefined
 }
 
 interface Message {
@@ -85,7 +89,7 @@ export class CatalogCache {
   define<T>(name: string, definition: CatalogDefinition<T>): void {
     if (this.#slots.has(name)) throw new TypeError(`@moolah/fastify-catalog-cache: catalog '${name}' is already defined`)
     const resolved = resolveDefinition(name, definition as CatalogDefinition, this.#options)
-    this.#slots.set(name, { definition: resolved, inflight: undefined, refreshing: false, failures: 0, retryAt: 0, lastError: undefined, generation: 0 })
+    this.#slots.set(name, { definition: resolved, inflight: undefined, refreshing: false, failures: 0, retryAt: 0, lastError: undefined, generation: 0, lastHit: undefined })
   }
 
   has(name: string): boolean {
@@ -103,7 +107,7 @@ export class CatalogCache {
     const entry = this.#l1.get(name)
     if (entry === undefined) return undefined
     const now = Date.now()
-    if (now < entry.freshUntil) return this.#deliver(name, { entry, state: 'hit', tier: 'l1' }, now)
+    if (now < entry.freshUntil) return this.#hit<T>(slot, entry, now)
     if (now < entry.staleUntil) {
       this.#revalidate(slot)
       return this.#deliver(name, { entry, state: 'stale', tier: 'l1', staleReason: 'revalidating' }, now)
@@ -399,6 +403,17 @@ export class CatalogCache {
     return Object.assign(new DependencyUnavailableError(slot.definition.name, describe(error), { cause: error }), { retryAfter })
   }
 
+  #hit<T>(slot: Slot, entry: CatalogEntry, now: number): CatalogResult<T> {
+    const memo = slot.lastHit
+    if (memo !== undefined && memo.entry === entry && now < memo.validUntil) {
+      if (this.#options.onEvent !== undefined) this.#emit({ type: 'hit', name: slot.definition.name, tier: 'l1' })
+      return memo.result as CatalogResult<T>
+    }
+    const result = Object.freeze(this.#deliver<T>(slot.definition.name, { entry, state: 'hit', tier: 'l1' }, now))
+    slot.lastHit = { entry, validUntil: Math.min(entry.freshUntil - result.ttl * 1000, entry.createdAt + (result.age + 1) * 1000), result }
+    return result
+  }
+
   #deliver<T>(name: string, obtained: Obtained, now = Date.now()): CatalogResult<T> {
     const { entry, state, tier, staleReason } = obtained
     const ttl = Math.floor((entry.freshUntil - now) / 1000)
@@ -407,6 +422,7 @@ export class CatalogCache {
       else if (state === 'miss') this.#emit({ type: 'miss', name, tier: tier as 'l2' | 'loader' })
       else this.#emit({ type: 'stale', name, reason: staleReason as StaleReason })
     }
+    const cacheStatusName = this.#options.cacheStatusName
     return {
       name,
       value: entry.value as T,
@@ -418,7 +434,12 @@ export class CatalogCache {
       state,
       tier,
       ...(staleReason === undefined ? {} : { staleReason }),
-      cacheControl: `public, max-age=${state === 'stale' ? 0 : Math.max(0, ttl)}${entry.cacheControlTail}`
+      cacheControl: `public, max-age=${state === 'stale' ? 0 : Math.max(0, ttl)}${entry.cacheControlTail}`,
+      cacheStatus: state === 'hit'
+        ? `${cacheStatusName}; hit; ttl=${ttl}`
+        : state === 'miss'
+          ? `${cacheStatusName}; fwd=miss; stored`
+          : `${cacheStatusName}; fwd=stale; ttl=${ttl}; detail=${staleReason === 'error' ? 'stale-if-error' : 'stale-while-revalidate'}`
     }
   }
 

@@ -17,20 +17,13 @@ type CatalogReply = FastifyReply & { [kCatalogResult]?: CatalogResult }
  * Cache-Status to every 2xx/304 answered from the cache, `reply.catalog()` included.
  */
 export function catalogHttp(cache: CatalogCache, options: ResolvedOptions) {
-  const cacheStatus = (result: CatalogResult): string => {
-    const name = options.cacheStatusName
-    if (result.state === 'hit') return `${name}; hit; ttl=${result.ttl}`
-    if (result.state === 'miss') return `${name}; fwd=miss; stored`
-    return `${name}; fwd=stale; ttl=${result.ttl}; detail=${result.staleReason === 'error' ? 'stale-if-error' : 'stale-while-revalidate'}`
-  }
-
   const onSend: onSendHookHandler = function (_request, reply, payload, done) {
     const result = (reply as CatalogReply)[kCatalogResult]
     const status = reply.statusCode
     if (result !== undefined && (status === 304 || (status >= 200 && status < 300))) {
       reply.header('etag', result.etag)
       reply.header('cache-control', result.cacheControl)
-      reply.header('cache-status', cacheStatus(result))
+      reply.header('cache-status', result.cacheStatus)
     }
     done(null, payload)
   }

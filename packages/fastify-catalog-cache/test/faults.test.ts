@@ -19,7 +19,7 @@ async function instance(t: Test, server: ThrowawayRedis, options: { lockTtlMs?: 
   const loader = new CountingLoader()
   const redis = client(t, server)
   const app = await createApp(t, { redis, prefix: 'faults:', timeoutMs: TIMEOUT_MS, events, ...options })
-  app.catalogCache.define('flash', { load: loader.load, ttl: 0.3, staleWhileRevalidate: 60, staleIfError: 60 })
+  app.catalogCache.define('flash', { load: loader.load, ttl: 1, staleWhileRevalidate: 60, staleIfError: 60 })
   app.catalogCache.define('cold', { load: loader.load, ttl: 60 })
   return { app, events, loader, redis }
 }
@@ -35,19 +35,19 @@ t.test('Redis paused (hung network): answers come from L1 and the loader within 
   let started = Date.now()
   const hit = await app.inject('/catalog/flash')
   t.equal(hit.headers['cache-status'], 'moolah-catalog; hit; ttl=0', 'L1 needs no Redis')
-  t.ok(Date.now() - started < 50)
+  t.ok(Date.now() - started < TIMEOUT_MS, 'without waiting for Redis')
 
   started = Date.now()
   const cold = await app.inject('/catalog/cold')
   t.equal(cold.statusCode, 200, 'a catalog missing from L1 is loaded directly')
-  t.ok(Date.now() - started < TIMEOUT_MS + loader.delayMs + 150, `answered in ${Date.now() - started} ms`)
+  t.ok(Date.now() - started < TIMEOUT_MS + loader.delayMs + 300, `answered in ${Date.now() - started} ms`)
   t.ok(events.some((event) => event.type === 'store-error' && event.operation === 'read'))
 
-  await sleep(350)
+  await sleep(1050)
   started = Date.now()
   const stale = await app.inject('/catalog/flash')
   t.match(stale.headers['cache-status'], /fwd=stale/, 'stale-while-revalidate copy at once')
-  t.ok(Date.now() - started < 50)
+  t.ok(Date.now() - started < TIMEOUT_MS, 'without waiting for Redis')
   await waitFor(async () => String((await app.inject('/catalog/flash')).headers['cache-status']).includes('hit'), 'the background load to finish without Redis', 2000)
 
   server.resume()

@@ -52,13 +52,13 @@ export function behaviourSuite(t: Test, factory: StoreFactory): void {
     t.match(miss.headers['cache-control'], /^public, max-age=(59|60), stale-while-revalidate=30, stale-if-error=120$/)
 
     const hit = await get(a)
-    t.equal(hit.headers['cache-status'], 'moolah-catalog; hit; ttl=59')
+    t.match(hit.headers['cache-status'], /^moolah-catalog; hit; ttl=(59|60)$/)
     t.equal(hit.body, miss.body)
     t.equal(hit.headers.etag, miss.headers.etag)
 
     const elsewhere = await get(b)
     t.equal(elsewhere.headers.etag, miss.headers.etag, 'the same version has the same ETag on another instance')
-    t.match(elsewhere.headers['cache-status'], /^moolah-catalog; hit; ttl=5\d$/, 'an L2 hit refilled L1 of the other instance')
+    t.match(elsewhere.headers['cache-status'], /^moolah-catalog; hit; ttl=(5\d|60)$/, 'an L2 hit refilled L1 of the other instance')
 
     const notModified = await get(b, '/catalog/flash', { 'if-none-match': String(miss.headers.etag) })
     t.equal(notModified.statusCode, 304)
@@ -86,10 +86,10 @@ export function behaviourSuite(t: Test, factory: StoreFactory): void {
     t.equal(loader.calls, 1)
     await sleep(350)
     loader.version = 2
-    loader.delayMs = 150
+    loader.delayMs = 600
     const started = Date.now()
     const stale = await Promise.all(Array.from({ length: 60 }, (_, i) => get(apps[i % 3] ?? apps[0])))
-    t.ok(Date.now() - started < 140, 'stale copies were served without waiting for the load')
+    t.ok(Date.now() - started < 500, 'stale copies were served without waiting for the load')
     t.ok(stale.every((response) => response.headers.etag === first.headers.etag), 'all stale answers carry the old version')
     t.match(stale[0]?.headers['cache-status'], /^moolah-catalog; fwd=stale; ttl=-\d+; detail=stale-while-revalidate$/)
     t.equal(stale[0]?.headers['cache-control'], 'public, max-age=0, stale-while-revalidate=30, stale-if-error=120')

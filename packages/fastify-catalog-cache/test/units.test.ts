@@ -51,12 +51,12 @@ t.test('withTimeout settles with the promise or with the timeout error', async (
 
 t.test('the memory store', async (t) => {
   const store = new MemoryCatalogStore()
-  t.equal(await store.lock('a', 'one', 20), 0)
-  t.equal(await store.lock('a', 'two', 20), undefined, 'held')
+  t.equal(await store.lock('a', 'one', 300), 0)
+  t.equal(await store.lock('a', 'two', 300), undefined, 'held')
   await store.unlock('a', 'two')
-  t.equal(await store.lock('a', 'three', 20), undefined, 'only the holder releases')
-  await new Promise((resolve) => setTimeout(resolve, 30))
-  t.equal(await store.lock('a', 'four', 20), 0, 'an expired lease is free')
+  t.equal(await store.lock('a', 'three', 300), undefined, 'only the holder releases')
+  await new Promise((resolve) => setTimeout(resolve, 350))
+  t.equal(await store.lock('a', 'four', 300), 0, 'an expired lease is free')
   t.equal(await store.write('a', 0, 'payload', 1000), true)
   t.equal(await store.read('a'), 'payload')
   t.equal(await store.invalidate('a', true), 1)
