@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto'
+import { freshDatabase, redisPrefix, type Teardown } from '@moolah/test-utils'
+import { sql } from 'drizzle-orm'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
+import { Api } from './helpers/api.js'
+import { ADMIN_TOKEN, startApp } from './helpers/app.js'
+import { checkLedger } from './helpers/ledger-invariants.js'
+
+// Rate limiting (per API key, per IP when anonymous, shared through Redis) and the OpenAPI
+// document, black-box against the contract.
+
+async function serverEnv(t: Teardown, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const { prefix, url } = redisPrefix(t)
+  return { DATABASE_URL: await freshDatabase(t), REDIS_URL: url, REDIS_KEY_PREFIX: prefix, ...extra }
+}
+
+function assertAllowed(t: Test, response: LightMyRequestResponse, limit: number, remaining: number, what: string): void {
+  t.equal(response.statusCode < 400, true, `${what}: allowed (${response.statusCode})`)
+  t.equal(response.headers['x-ratelimit-limit'], String(limit), `${what}: x-ratelimit-limit`)
+  t.equal(response.headers['x-ratelimit-remaining'], String(remaining), `${what}: x-ratelimit-remaining`)
+}
+
+function assertLimited(t: Test, response: LightMyRequestResponse, limit: number, what: string): void {
+  t.equal(response.statusCode, 429, `${what}: 429`)
+  t.match(response.headers['content-type'], /^application\/problem\+json/, `${what}: problem+json`)
+  t.match(response.json(), { type: String, title: String, status: 429, detail: String, code: 'RATE_LIMITED' }, `${what}: RATE_LIMITED`)
+  t.equal(response.headers['x-ratelimit-limit'], String(limit), `${what}: x-ratelimit-limit`)
+  t.equal(response.headers['x-ratelimit-remaining'], '0', `${what}: x-ratelimit-remaining`)
+  const reset = Number(response.headers['x-ratelimit-reset'])
+  t.ok(Number.isInteger(reset) && reset >= 0 && reset <= 60, `${what}: x-ratelimit-reset in seconds (${String(response.headers['x-ratelimit-reset'])})`)
+  const retryAfter = Number(response.headers['retry-after'])
+  t.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `${what}: retry-after in seconds (${String(response.headers['retry-after'])})`)
+}
+
+const listWallets = (app: FastifyInstance, token: string) => app.inject({ method: 'GET', url: '/v1/wallets', headers: { authorization: `Bearer ${token}` } })
+
+t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
+  // Two instances on one Postgres and one Redis; the operator's three requests make the users.
+  const env = await serverEnv(t, { RATE_LIMIT_MAX: '3' })
+  const one = await startApp(t, env)
+  const two = await startApp(t, env)
+  const api = new Api(one)
+  const a = await api.createUser('Ayanda')
+  const b = await api.createUser('Bongi')
+  const c = await api.createUser('Shared')
+
+  t.test('the 4th request of one API key within the window is 429 RATE_LIMITED; another key still passes', async (t) => {
+    for (let i = 1; i <= 3; i++) assertAllowed(t, await listWallets(one, a.apiKey), 3, 3 - i, `A's request ${i}`)
+    const limited = await listWallets(one, a.apiKey)
+    assertLimited(t, limited, 3, "A's request 4")
+    t.notMatch(limited.body, /items/, 'no data in the refusal')
+    assertLimited(t, await api.request({ method: 'GET', url: `/v1/wallets/${randomUUID()}`, token: a.apiKey }), 3, "A's request on another route")
+    assertAllowed(t, await listWallets(one, b.apiKey), 3, 2, "B's first request")
+  })
+
+  t.test('the operator is limited too, and its refused request creates nothing', async (t) => {
+    const users = async () => {
+      const result = await one.database.db.execute(sql`SELECT count(*)::int AS n FROM users`)
+      return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ n: number }>
+    }
+    const before = await users()
+    assertLimited(t, await api.request({ method: 'POST', url: '/v1/users', token: ADMIN_TOKEN, payload: { name: 'Fourth' } }), 3, "the operator's request 4")
+    t.same(await users(), before)
+  })
+
+  t.test('anonymous requests are limited per IP', async (t) => {
+    const catalog = (remoteAddress: string) => one.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
+    for (let i = 1; i <= 3; i++) assertAllowed(t, await catalog('10.0.0.1'), 3, 3 - i, `request ${i} from 10.0.0.1`)
+    assertLimited(t, await catalog('10.0.0.1'), 3, 'request 4 from 10.0.0.1')
+    assertAllowed(t, await catalog('10.0.0.2'), 3, 2, 'another IP')
+  })
+
+  t.test('the limit is shared by two instances on one Redis', async (t) => {
+    assertAllowed(t, await listWallets(one, c.apiKey), 3, 2, 'request 1 on instance one')
+    assertAllowed(t, await listWallets(two, c.apiKey), 3, 1, 'request 2 on instance two')
+    assertAllowed(t, await listWallets(one, c.apiKey), 3, 0, 'request 3 on instance one')
+    assertLimited(t, await listWallets(two, c.apiKey), 3, 'request 4 on instance two')
+    assertLimited(t, await listWallets(one, c.apiKey), 3, 'request 5 on instance one')
+  })
+})
+
+t.test('RATE_LIMIT_TRANSFERS_MAX applies to POST /v1/transfers', async (t) => {
+  const app = await startApp(t, await serverEnv(t, { RATE_LIMIT_MAX: '50', RATE_LIMIT_TRANSFERS_MAX: '2' }))
+  const api = new Api(app)
+  const a = await api.createUser('Payer')
+  const b = await api.createUser('Payee')
+  const from = await api.createWallet(a)
+  const to = await api.createWallet(b)
+  t.equal((await api.deposit(from.id, 1_000)).statusCode, 201)
+
+  for (let i = 1; i <= 2; i++) {
+    const response = await api.transfer(a, { fromWalletId: from.id, toWalletId: to.id, amount: 100 })
+    t.equal(response.statusCode, 201, `transfer ${i}`)
+    t.equal(response.headers['x-ratelimit-limit'], '2', `transfer ${i}: the transfers limit`)
+    t.equal(response.headers['x-ratelimit-remaining'], String(2 - i), `transfer ${i}: remaining`)
+  }
+  const key = randomUUID()
+  const limited = await api.transfer(a, { fromWalletId: from.id, toWalletId: to.id, amount: 100 }, key)
+  assertLimited(t, limited, 2, 'transfer 3')
+  t.equal(await api.balance(a, from.id), 800, 'the refused transfer moved nothing')
+  t.equal(await api.balance(b, to.id), 200)
+
+  const other = await api.request({ method: 'GET', url: `/v1/wallets/${from.id}`, token: a.apiKey })
+  t.equal(other.statusCode, 200, 'other routes of the same key still pass')
+  t.equal(other.headers['x-ratelimit-limit'], '50', 'under RATE_LIMIT_MAX')
+  const otherUser = await api.transfer(b, { fromWalletId: to.id, toWalletId: from.id, amount: 50 })
+  t.equal(otherUser.statusCode, 201, "another key's transfers still pass")
+  await checkLedger(t, app.database.db)
+})
+
+/** Every route of the contract, as OpenAPI paths. */
+const CONTRACT_ROUTES: Array<[method: string, path: string, success: string]> = [
+  ['post', '/v1/users', '201'],
+  ['post', '/v1/wallets', '201'],
+  ['get', '/v1/wallets', '200'],
+  ['get', '/v1/wallets/{id}', '200'],
+  ['get', '/v1/wallets/{id}/transactions', '200'],
+  ['post', '/v1/deposits', '201'],
+  ['post', '/v1/transfers', '201'],
+  ['get', '/v1/transfers/{id}', '200'],
+  ['get', '/v1/catalog/{provider}', '200'],
+  ['post', '/v1/catalog/{provider}/refresh', '200'],
+  ['get', '/health/live', '200'],
+  ['get', '/health/ready', '200']
+]
+
+interface Schema {
+  type?: string
+  properties?: Record<string, Schema>
+  required?: string[]
+  items?: Schema
+  additionalProperties?: boolean
+  $ref?: string
+}
+interface Operation {
+  requestBody?: { content?: Record<string, { schema?: Schema }> }
+  parameters?: Array<{ in: string, name: string, required?: boolean, schema?: Schema }>
+  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>
+}
+
+t.test('OpenAPI', async (t) => {
+  const app = await startApp(t, await serverEnv(t))
+  const response = await app.inject('/docs/json')
+  t.equal(response.statusCode, 200)
+  t.match(response.headers['content-type'], /^application\/json/)
+  const doc = response.json() as { openapi: string, info: { title: string, version: string }, paths: Record<string, Record<string, Operation>> }
+  t.match(doc.openapi, /^3\.\d+\.\d+$/, 'an OpenAPI 3 document')
+  t.match(doc.info, { title: String, version: String })
+
+  const successSchema = (method: string, path: string, status: string): Schema | undefined =>
+    doc.paths[path]?.[method]?.responses?.[status]?.content?.['application/json']?.schema
+  const bodySchema = (path: string): Schema | undefined => doc.paths[path]?.post?.requestBody?.content?.['application/json']?.schema
+  const fields = (schema: Schema | undefined) => Object.keys(schema?.properties ?? {}).sort()
+
+  t.test('every route of the contract, with its success response schema', async (t) => {
+    for (const [method, path, status] of CONTRACT_ROUTES) {
+      const operation = doc.paths[path]?.[method]
+      t.ok(operation, `${method.toUpperCase()} ${path} is documented`)
+      t.ok(successSchema(method, path, status), `${method.toUpperCase()} ${path}: ${status} response schema`)
+    }
+  })
+
+  t.test('request schemas', async (t) => {
+    t.same(fields(bodySchema('/v1/users')), ['name'])
+    t.same(bodySchema('/v1/users')?.required, ['name'])
+    t.same(fields(bodySchema('/v1/wallets')), ['currency'])
+    t.same(fields(bodySchema('/v1/deposits')), ['amount', 'reference', 'walletId'])
+    t.same([...bodySchema('/v1/deposits')?.required ?? []].sort(), ['amount', 'walletId'])
+    t.same(fields(bodySchema('/v1/transfers')), ['amount', 'currency', 'fromWalletId', 'reference', 'toWalletId'])
+    t.same([...bodySchema('/v1/transfers')?.required ?? []].sort(), ['amount', 'currency', 'fromWalletId', 'toWalletId'])
+    for (const path of ['/v1/users', '/v1/wallets', '/v1/deposits', '/v1/transfers']) {
+      t.equal(bodySchema(path)?.additionalProperties, false, `${path}: unknown properties are rejected`)
+    }
+    t.match(bodySchema('/v1/transfers')?.properties?.amount, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, 'amounts are positive safe integers')
+
+    const params = (method: string, path: string) => (doc.paths[path]?.[method]?.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort()
+    t.same(params('get', '/v1/wallets/{id}'), ['path:id'])
+    t.same(params('get', '/v1/wallets/{id}/transactions'), ['path:id', 'query:cursor', 'query:limit'])
+    t.match(doc.paths['/v1/wallets/{id}/transactions']?.get?.parameters?.find((p) => p.name === 'limit')?.schema, { type: 'integer', minimum: 1, maximum: 100, default: 20 })
+    t.same(params('get', '/v1/transfers/{id}'), ['path:id'])
+    t.same(params('get', '/v1/catalog/{provider}'), ['path:provider'])
+    for (const path of ['/v1/wallets', '/v1/deposits', '/v1/transfers']) {
+      t.ok(params('post', path).includes('header:idempotency-key'), `${path}: the Idempotency-Key header is documented`)
+    }
+  })
+
+  t.test('response schemas carry the contract fields', async (t) => {
+    const wallet = ['balance', 'createdAt', 'currency', 'id', 'ownerId']
+    const transfer = ['amount', 'createdAt', 'currency', 'fromWalletId', 'id', 'reference', 'status', 'toWalletId']
+    t.same(fields(successSchema('post', '/v1/users', '201')), ['apiKey', 'createdAt', 'id', 'name'])
+    t.same(fields(successSchema('post', '/v1/wallets', '201')), wallet)
+    t.same(fields(successSchema('get', '/v1/wallets/{id}', '200')), wallet)
+    t.same(fields(successSchema('get', '/v1/wallets', '200')?.properties?.items?.items), wallet)
+    t.same(fields(successSchema('post', '/v1/transfers', '201')), transfer)
+    t.same(fields(successSchema('get', '/v1/transfers/{id}', '200')), transfer)
+    const deposit = fields(successSchema('post', '/v1/deposits', '201'))
+    for (const field of ['amount', 'createdAt', 'currency', 'id', 'walletId']) t.ok(deposit.includes(field), `deposit: ${field}`)
+    const history = successSchema('get', '/v1/wallets/{id}/transactions', '200')
+    t.same(fields(history), ['items', 'nextCursor'])
+    const entry = fields(history?.properties?.items?.items)
+    for (const field of ['id', 'walletId', 'kind', 'direction', 'amount', 'balanceAfter', 'transferId', 'depositId', 'counterpartyWalletId', 'reference', 'createdAt']) {
+      t.ok(entry.includes(field), `history entry: ${field}`)
+    }
+    t.same(fields(successSchema('get', '/v1/catalog/{provider}', '200')), ['products', 'provider', 'updatedAt', 'version'])
+    t.same(fields(successSchema('post', '/v1/catalog/{provider}/refresh', '200')), ['count', 'provider', 'version'])
+  })
+
+  t.test('error responses are documented as problems with a code', async (t) => {
+    const errors: Array<[string, string, string]> = [
+      ['post', '/v1/transfers', '400'], ['post', '/v1/transfers', '404'], ['post', '/v1/transfers', '422'], ['post', '/v1/transfers', '429'],
+      ['get', '/v1/wallets/{id}', '404'], ['post', '/v1/users', '401'], ['post', '/v1/users', '403'], ['post', '/v1/catalog/{provider}/refresh', '502']
+    ]
+    for (const [method, path, status] of errors) {
+      const content = doc.paths[path]?.[method]?.responses?.[status]?.content ?? {}
+      const schema = Object.values(content)[0]?.schema
+      t.ok(fields(schema).includes('code'), `${method.toUpperCase()} ${path} ${status}: a problem with code`)
+    }
+  })
+
+  t.test('/docs answers with the UI', async (t) => {
+    let docs = await app.inject('/docs')
+    for (let hops = 0; docs.statusCode >= 300 && docs.statusCode < 400 && hops < 3; hops++) {
+      const location = String(docs.headers.location)
+      docs = await app.inject(location.startsWith('/') ? location : `/docs/${location.replace(/^\.\//, '')}`)
+    }
+    t.equal(docs.statusCode, 200)
+    t.match(docs.headers['content-type'], /^text\/html/)
+    t.match(docs.body, /<html/i)
+  })
+})
