@@ -157,11 +157,9 @@ export class CatalogCache {
 
   /** Called by the store subscription. */
   onMessage(raw: string): void {
-    let message: Message
-    try {
-      message = JSON.parse(raw) as Message
-    } catch (error) {
-      this.#emit({ type: 'store-error', operation: 'subscribe', error })
+    const message = parseMessage(raw)
+    if (message === undefined) {
+      this.#emit({ type: 'store-error', operation: 'subscribe', error: new Error(`catalog cache: ignored a malformed message: ${raw.slice(0, 200)}`) })
       return
     }
     if (message.t === 'loaded') {
@@ -360,7 +358,13 @@ export class CatalogCache {
 
   async #read(name: string): Promise<CatalogEntry | undefined> {
     const payload = await this.#call('read', () => this.#options.store.read(name))
-    return payload === undefined ? undefined : decodeEntry(payload)
+    if (payload === undefined) return undefined
+    try {
+      return decodeEntry(payload)
+    } catch (error) {
+      this.#emit({ type: 'store-error', operation: 'read', error })
+      throw new StoreError('read', error)
+    }
   }
 
   #waitForLoad(name: string, ms: number): Promise<void> {
@@ -458,6 +462,18 @@ export class CatalogCache {
 class StoreError extends Error {
   constructor(operation: StoreOperation, cause: unknown) {
     super(`catalog cache store ${operation} failed: ${describe(cause)}`, { cause })
+  }
+}
+
+/** Messages come from other processes (or anyone who can PUBLISH): checked before use. */
+function parseMessage(raw: string): Message | undefined {
+  try {
+    const message = JSON.parse(raw) as Partial<Message> | null
+    const valid = typeof message?.o === 'string' && (message.t === 'invalidate' || message.t === 'loaded') &&
+      Array.isArray(message.n) && message.n.every((name) => typeof name === 'string')
+    return valid ? message as Message : undefined
+  } catch {
+    return undefined
   }
 }
 

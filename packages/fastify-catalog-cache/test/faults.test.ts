@@ -100,10 +100,20 @@ t.test('a lock held past its lease by a dead instance does not block loads forev
 
 t.test('an unreadable stored entry is treated like Redis being down', async (t) => {
   const server = await startRedis(t)
-  const { app, loader, redis } = await instance(t, server)
+  const { app, loader, redis, events } = await instance(t, server)
   await redis.set('faults:{cold}:entry', 'garbage without a metadata line')
   t.equal((await app.catalogCache.get('cold')).tier, 'loader')
   t.equal(loader.calls, 1)
+  t.ok(events.some((event) => event.type === 'store-error' && event.operation === 'read'), 'reported')
+
+  // The same while waiting for another instance's load
+  await app.catalogCache.invalidate('cold')
+  await redis.set('faults:{cold}:lock', 'another-instance', 'PX', 60_000)
+  const waiting = app.catalogCache.get('cold')
+  await sleep(30)
+  await redis.set('faults:{cold}:entry', 'garbage again')
+  t.match(await waiting, { state: 'miss', tier: 'loader' })
+  t.equal(loader.calls, 2)
 })
 
 t.test('Redis hanging mid-way: during a lock wait the waiter loads itself; after a load the value still reaches L1', async (t) => {

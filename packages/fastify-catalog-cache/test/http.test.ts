@@ -141,6 +141,9 @@ t.test('TTL jitter spreads the expiry of catalogs loaded together', async (t) =>
 t.test('a malformed pub/sub message is reported, not thrown', async (t) => {
   const events: CatalogCacheEvent[] = []
   const app = await createApp(t, { events })
-  app.catalogCache.onMessage('not json')
-  t.match(events, [{ type: 'store-error', operation: 'subscribe' }])
+  for (const raw of ['not json', 'null', '{"o":"x","t":"invalidate"}', '{"o":"x","t":"drop","n":[]}', '{"o":"x","t":"loaded","n":[1]}', '{"t":"loaded","n":[]}']) {
+    app.catalogCache.onMessage(raw)
+  }
+  t.equal(events.length, 6)
+  t.ok(events.every((event) => event.type === 'store-error' && event.operation === 'subscribe'))
 })
