@@ -125,7 +125,7 @@ export class CatalogCache {
     await Promise.all(names.map((name) => this.#call('invalidate', () => this.#options.store.invalidate(name, false)).catch((error: unknown) => { failures.push(error) })))
     await this.#broadcast('invalidate', names).catch((error: unknown) => { failures.push(error) })
     this.#emit({ type: 'invalidation', names, origin: 'local' })
-    if (failures.length > 0) throw new CatalogStoreUnavailableError(describe(failures[0]), { cause: failures[0] })
+    if (failures.length > 0) throw storeUnavailable(failures[0])
     return names
   }
 
@@ -151,7 +151,7 @@ export class CatalogCache {
       throw this.#unavailable(slot, error)
     }
     await this.#broadcast('invalidate', [name]).catch((error: unknown) => { storeError ??= error })
-    if (storeError !== undefined) throw new CatalogStoreUnavailableError(describe(storeError), { cause: storeError })
+    if (storeError !== undefined) throw storeUnavailable(storeError)
     return this.#deliver(name, obtained)
   }
 
@@ -463,6 +463,11 @@ class StoreError extends Error {
   constructor(operation: StoreOperation, cause: unknown) {
     super(`catalog cache store ${operation} failed: ${describe(cause)}`, { cause })
   }
+}
+
+/** Redis usually comes back within seconds: retrying the invalidation/refresh after 1 s is reasonable. */
+function storeUnavailable(cause: unknown): Error {
+  return Object.assign(new CatalogStoreUnavailableError(describe(cause), { cause }), { retryAfter: 1 })
 }
 
 /** Messages come from other processes (or anyone who can PUBLISH): checked before use. */

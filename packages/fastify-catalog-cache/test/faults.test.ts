@@ -64,7 +64,7 @@ t.test('Redis stopped: loader answers, invalidate/refresh say the change stayed 
   const cold = await a.app.inject('/catalog/cold')
   t.equal(cold.statusCode, 200)
   t.equal(cold.headers['cache-status'], 'moolah-catalog; fwd=miss; stored')
-  await t.rejects(a.app.catalogCache.invalidate('cold'), { code: 'DEPENDENCY_UNAVAILABLE', message: /this instance only/ })
+  await t.rejects(a.app.catalogCache.invalidate('cold'), { code: 'DEPENDENCY_UNAVAILABLE', statusCode: 503, retryAfter: 1, message: /this instance only/ })
   a.loader.version = 2
   await t.rejects(a.app.catalogCache.refresh('cold'), { code: 'DEPENDENCY_UNAVAILABLE', message: /this instance only/ })
   t.equal((await a.app.catalogCache.get('cold')).value && (await a.app.catalogCache.get<{ version: number }>('cold')).value.version, 2, 'refresh applied locally')

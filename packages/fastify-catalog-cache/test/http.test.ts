@@ -61,6 +61,18 @@ t.test('an instance without an L1 copy serves a stale L2 copy at once and revali
   await waitFor(() => b.catalogCache.peek<{ calls: number }>('flash')?.value.calls === 2, 'the background load')
 })
 
+t.test('stale-if-error covers a loader that hangs: the stale copy comes after loadTimeoutMs', async (t) => {
+  const app = await createApp(t, { loadTimeoutMs: 100 })
+  let hang = false
+  app.catalogCache.define('flash', { load: () => (hang ? new Promise(() => {}) : { ok: true }), ttl: 0.05, staleWhileRevalidate: 0, staleIfError: 30 })
+  const good = await app.catalogCache.get('flash')
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  hang = true
+  const started = Date.now()
+  t.match(await app.catalogCache.get('flash'), { state: 'stale', staleReason: 'error', etag: good.etag })
+  t.ok(Date.now() - started >= 100)
+})
+
 t.test('If-None-Match uses the weak comparison', async (t) => {
   t.ok(etagMatches('"a"', '"a"'))
   t.ok(etagMatches('W/"a"', '"a"'))

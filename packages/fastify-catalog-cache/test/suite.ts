@@ -19,7 +19,7 @@ async function threeInstances(t: Test, options: () => CatalogCacheOptions, defin
     const log: CatalogCacheEvent[] = []
     // 1 s store timeout: 1,000 in-process requests on a busy 2-core box can stall the event loop
     // past 200 ms, and a timed-out store call rightly falls back to a local load
-    const app = await createApp(t, { timeoutMs: 1000, ...options(), events: log, retryBackoffMs: 200, retryBackoffMaxMs: 400 })
+    const app = await createApp(t, { timeoutMs: 1000, ...options(), events: log, retryBackoffMs: 1000, retryBackoffMaxMs: 1000 })
     app.catalogCache.define('flash', { load: loader.load, ttl: 60, staleWhileRevalidate: 30, staleIfError: 120, tags: ['providers'], ...definition })
     app.catalogCache.define('easypay', { load: () => ({ provider: 'easypay', products: [] }), ttl: 60, tags: ['providers'] })
     apps.push(app)
