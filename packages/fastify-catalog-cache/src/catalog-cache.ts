@@ -5,45 +5,11 @@ import { resolveDefinition, type CatalogDefinition, type ResolvedDefinition } fr
 import { CatalogInvalidValueError, CatalogLoadTimeoutError, CatalogNotDefinedError, CatalogStoreUnavailableError, DependencyUnavailableError } from './errors.js'
 import type { CatalogCacheEvent, StaleReason, StoreOperation } from './events.js'
 import { BoundedL1 } from './l1.js'
+import { LoadWaiters } from './load-waiters.js'
 import type { ResolvedOptions } from './options.js'
 import { findNonJson } from './plain-json.js'
+import { buildResult, type CatalogResult, type Obtained } from './result.js'
 import { withTimeout } from './with-timeout.js'
-
-export type CatalogState = 'hit' | 'miss' | 'stale'
-export type CatalogTier = 'l1' | 'l2' | 'loader'
-
-/** What get() returns. Times are in seconds. */
-export interface CatalogResult<T = unknown> {
-  name: string
-  /** The value, deep-frozen: it is shared by every caller. */
-  value: T
-  /** The serialized body, produced once per version. */
-  body: Buffer
-  /** Content hash of `body`. */
-  version: string
-  /** Strong ETag: `"<version>"`. */
-  etag: string
-  /** Seconds since the value was loaded (on whichever instance loaded it). */
-  age: number
-  /** Seconds of freshness left; negative when stale. */
-  ttl: number
-  state: CatalogState
-  /** Where this answer came from. */
-  tier: CatalogTier
-  /** Set when `state` is `stale`. */
-  staleReason?: StaleReason
-  /** `public, max-age=…, stale-while-revalidate=…, stale-if-error=…` for this answer. */
-  cacheControl: string
-  /** RFC 9211 `Cache-Status` for this answer, e.g. `moolah-catalog; hit; ttl=42`. */
-  cacheStatus: string
-}
-
-interface Obtained {
-  entry: CatalogEntry
-  state: CatalogState
-  tier: CatalogTier
-  staleReason?: StaleReason
-}
 
 /** Per-name state of this instance. */
 interface Slot {
@@ -75,7 +41,7 @@ export class CatalogCache {
   readonly #options: ResolvedOptions
   readonly #slots = new Map<string, Slot>()
   readonly #l1: BoundedL1
-  readonly #waiters = new Map<string, Set<() => void>>()
+  readonly #waiters = new LoadWaiters()
   readonly #instanceId = randomUUID()
   readonly #log: (message: string, error: unknown) => void
 
@@ -163,7 +129,7 @@ export class CatalogCache {
       return
     }
     if (message.t === 'loaded') {
-      for (const name of message.n) this.#wake(name)
+      for (const name of message.n) this.#waiters.wake(name)
     } else if (message.o !== this.#instanceId) {
       const names = message.n.filter((name) => this.#slots.has(name))
       for (const name of names) this.#drop(name)
@@ -282,7 +248,7 @@ export class CatalogCache {
           }
         }
         if (Date.now() >= deadline) return await this.#loadLocally(slot)
-        await this.#waitForLoad(name, waitMs)
+        await this.#waiters.wait(name, waitMs)
         stored = await this.#read(name)
       } catch (error) {
         if (!(error instanceof StoreError)) throw error
@@ -367,25 +333,6 @@ export class CatalogCache {
     }
   }
 
-  #waitForLoad(name: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let waiters = this.#waiters.get(name)
-      if (waiters === undefined) this.#waiters.set(name, waiters = new Set())
-      const done = (): void => {
-        clearTimeout(timer)
-        waiters.delete(done)
-        if (waiters.size === 0 && this.#waiters.get(name) === waiters) this.#waiters.delete(name)
-        resolve()
-      }
-      const timer = setTimeout(done, ms).unref()
-      waiters.add(done)
-    })
-  }
-
-  #wake(name: string): void {
-    for (const done of this.#waiters.get(name) ?? []) done()
-  }
-
   async #broadcast(type: Message['t'], names: string[]): Promise<void> {
     const message: Message = { o: this.#instanceId, t: type, n: names }
     await this.#call('publish', () => this.#options.store.publish(JSON.stringify(message)))
@@ -419,32 +366,13 @@ export class CatalogCache {
   }
 
   #deliver<T>(name: string, obtained: Obtained, now = Date.now()): CatalogResult<T> {
-    const { entry, state, tier, staleReason } = obtained
-    const ttl = Math.floor((entry.freshUntil - now) / 1000)
     if (this.#options.onEvent !== undefined) {
+      const { state, tier, staleReason } = obtained
       if (state === 'hit') this.#emit({ type: 'hit', name, tier: tier as 'l1' | 'l2' })
       else if (state === 'miss') this.#emit({ type: 'miss', name, tier: tier as 'l2' | 'loader' })
       else this.#emit({ type: 'stale', name, reason: staleReason as StaleReason })
     }
-    const cacheStatusName = this.#options.cacheStatusName
-    return {
-      name,
-      value: entry.value as T,
-      body: entry.body,
-      version: entry.version,
-      etag: entry.etag,
-      age: Math.floor((now - entry.createdAt) / 1000),
-      ttl,
-      state,
-      tier,
-      ...(staleReason === undefined ? {} : { staleReason }),
-      cacheControl: `public, max-age=${state === 'stale' ? 0 : Math.max(0, ttl)}${entry.cacheControlTail}`,
-      cacheStatus: state === 'hit'
-        ? `${cacheStatusName}; hit; ttl=${ttl}`
-        : state === 'miss'
-          ? `${cacheStatusName}; fwd=miss; stored`
-          : `${cacheStatusName}; fwd=stale; ttl=${ttl}; detail=${staleReason === 'error' ? 'stale-if-error' : 'stale-while-revalidate'}`
-    }
+    return buildResult<T>(name, obtained, now, this.#options.cacheStatusName)
   }
 
   #emit(event: CatalogCacheEvent): void {

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify'
-import type { CatalogCache, CatalogResult } from './catalog-cache.js'
+import type { CatalogCache } from './catalog-cache.js'
+import type { CatalogResult } from './result.js'
 import { fail, type ResolvedOptions } from './options.js'
 
 /** Route config: a catalog name, or a function choosing one per request (undefined → the route's handler runs). */

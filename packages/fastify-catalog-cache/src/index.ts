@@ -1,5 +1,6 @@
 export { catalogCache, catalogCache as default } from './plugin.js'
-export { CatalogCache, type CatalogResult, type CatalogState, type CatalogTier } from './catalog-cache.js'
+export { CatalogCache } from './catalog-cache.js'
+export type { CatalogResult, CatalogState, CatalogTier } from './result.js'
 export type { CatalogDefinition, LoadContext } from './definition.js'
 export type { CatalogCacheOptions } from './options.js'
 export type { CatalogCacheEvent, StaleReason, StoreOperation } from './events.js'
