@@ -52,7 +52,11 @@ export function catalogHttp(cache: CatalogCache, options: ResolvedOptions) {
         return done(error as Error)
       }
       if (cached !== undefined) return send(request, reply, cached)
-      cache.get(name).then((result) => send(request, reply, result), (error: Error) => done(withRetryAfter(reply, error)))
+      // Not a plain L1 answer: rare enough to log (debug) which tier answered
+      cache.get(name).then((result) => {
+        request.log.debug({ catalog: name, state: result.state, tier: result.tier, version: result.version }, 'catalog cache answer')
+        send(request, reply, result)
+      }, (error: Error) => done(withRetryAfter(reply, error)))
     }
   }
 
