@@ -3,14 +3,24 @@ import type { FastifyRequest } from 'fastify'
 
 /**
  * JSON with object keys sorted at every depth, so `{a,b}` and `{b,a}` are the same
- * request. Arrays keep their order; everything else follows JSON.stringify.
+ * request. Arrays keep their order; everything else follows JSON.stringify (undefined
+ * members dropped, `toJSON` honoured). Hand-written because it runs on every request.
  */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item
-    const record = item as Record<string, unknown>
-    return Object.fromEntries(Object.keys(record).sort().map((name) => [name, record[name]]))
-  }) ?? ''
+  return serialize(value) ?? ''
+}
+
+function serialize(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  const record = value as Record<string, unknown> & { toJSON?: () => unknown }
+  if (typeof record.toJSON === 'function') return serialize(record.toJSON())
+  if (Array.isArray(value)) return `[${value.map((item: unknown) => serialize(item) ?? 'null').join(',')}]`
+  const members: string[] = []
+  for (const name of Object.keys(record).sort()) {
+    const member = serialize(record[name])
+    if (member !== undefined) members.push(`${JSON.stringify(name)}:${member}`)
+  }
+  return `{${members.join(',')}}`
 }
 
 /**

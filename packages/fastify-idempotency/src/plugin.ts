@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Cluster, Redis } from 'ioredis'
 import { DependencyUnavailableError, IdempotencyKeyInUseError, IdempotencyKeyInvalidError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, retryLater } from './errors.js'
@@ -8,7 +8,7 @@ import { eventEmitter, type IdempotencyEvent, type IdempotencyEventBase } from '
 import { readIdempotencyKey } from './idempotency-key.js'
 import { startLeaseRenewal } from './lease-renewal.js'
 import { MemoryStore } from './memory-store.js'
-import { resolveOptions, resolveRouteSettings, type FastifyIdempotencyOptions, type IdempotencyRouteOptions, type RouteSettings } from './options.js'
+import { resolveOptions, resolveRouteSettings, type FastifyIdempotencyOptions, type IdempotencyRouteOptions, type RouteSettings, type WaitOptions } from './options.js'
 import { RedisStore } from './redis-store.js'
 import { kClaimedRequest, type ClaimedRequest, type IdempotencyContext } from './request-state.js'
 import { readResponseBody } from './response-body.js'
@@ -29,7 +29,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set once a valid key was read (null on routes or requests without idempotency). */
     idempotency: IdempotencyContext | null
-    [kClaimedRequest]?: ClaimedRequest
+    [kClaimedRequest]: ClaimedRequest | null
   }
 }
 
@@ -61,11 +61,10 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     if (typeof value !== 'object' || value === null) throw new TypeError(`@moolah/fastify-idempotency: route ${method} ${url} config.idempotency must be a boolean or an object`)
     return resolveRouteSettings(value, settings.route, `route ${method} ${url} config.idempotency.`)
   }
-  function settingsFor(request: FastifyRequest): RouteSettings | null {
-    const config = request.routeOptions.config
+  function settingsFor(config: FastifyContextConfig, method: string, url: string): RouteSettings | null {
     let cached = routeSettingsCache.get(config)
     if (cached === undefined) {
-      cached = routeSettings(config.idempotency, request.method, String(request.routeOptions.url), settings.methods.has(request.method))
+      cached = routeSettings(config.idempotency, method, url, settings.methods.has(method))
       routeSettingsCache.set(config, cached)
     }
     return cached
@@ -94,12 +93,12 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     return result
   }
 
-  async function claimOrWait(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimResult | undefined> {
+  /** `wait`: looks again until the in-flight request is completed or released, or the wait is over. */
+  async function claimAndWait(key: string, token: string, fingerprint: string, wait: Required<WaitOptions>, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimResult | undefined> {
     let result = await claim(key, token, fingerprint, route, event)
-    if (route.wait === undefined) return result
-    const deadline = Date.now() + route.wait.timeoutMs
+    const deadline = Date.now() + wait.timeoutMs
     while (result?.state === 'in-flight' && result.fingerprint === fingerprint && Date.now() < deadline) {
-      await sleep(route.wait.intervalMs)
+      await sleep(wait.intervalMs)
       result = await claim(key, token, fingerprint, route, event)
     }
     return result
@@ -107,6 +106,8 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
 
   fastify.decorate('idempotencyStore', store)
   fastify.decorateRequest('idempotency', null)
+  // Declared up front so requests keep one shape (a property added later would slow Fastify down).
+  fastify.decorateRequest(kClaimedRequest, null)
 
   // Validates per-route overrides when the route is declared, not at its first request.
   fastify.addHook('onRoute', (route: RouteOptions) => {
@@ -117,7 +118,9 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
   // body parsing and validation give the fingerprint; before the handler and later preHandlers.
   fastify.addHook('preHandler', async (request, reply) => {
     if (request.is404) return
-    const route = settingsFor(request)
+    const { config, url } = request.routeOptions // a getter that builds a new object: read it once
+    const routeUrl = String(url)
+    const route = settingsFor(config, request.method, routeUrl)
     if (route === null) return
     const parsed = readIdempotencyKey(request.headers, settings.headerNames)
     if (parsed.status === 'invalid') throw new IdempotencyKeyInvalidError(parsed.reason)
@@ -125,17 +128,19 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
       if (route.required) throw new IdempotencyKeyMissingError()
       return
     }
-    const scope = route.scope === undefined ? '' : await route.scope(request)
+    // Awaited only when a promise comes back: most scope and fingerprint functions are synchronous.
+    const scopeResult = route.scope === undefined ? '' : route.scope(request)
+    const scope = typeof scopeResult === 'string' ? scopeResult : await scopeResult
     if (typeof scope !== 'string') throw new TypeError('@moolah/fastify-idempotency: scope(request) must return a string')
-    const fingerprint = await route.fingerprint(request)
+    const fingerprintResult = route.fingerprint(request)
+    const fingerprint = typeof fingerprintResult === 'string' ? fingerprintResult : await fingerprintResult
     const key = parsed.key
-    const routeUrl = String(request.routeOptions.url)
     request.idempotency = { key, scope, fingerprint }
     const event: IdempotencyEventBase = { key, scope, method: request.method, route: routeUrl, requestId: request.id }
     const recordKey = storageKey(prefix, { scope, method: request.method, route: routeUrl, key })
     const token = randomUUID()
 
-    const result = await claimOrWait(recordKey, token, fingerprint, route, event)
+    const result = route.wait === undefined ? await claim(recordKey, token, fingerprint, route, event) : await claimAndWait(recordKey, token, fingerprint, route.wait, route, event)
     if (result === undefined) {
       if (settings.failMode === 'closed') throw unavailable(reply)
       request.log.warn({ key }, '@moolah/fastify-idempotency: store unavailable, running the request without idempotency (failMode open)')
@@ -181,14 +186,14 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
 
   fastify.addHook('onError', async (request) => {
     const claimed = request[kClaimedRequest]
-    if (claimed !== undefined) claimed.errored = true
+    if (claimed !== null) claimed.errored = true
   })
 
   // onSend sees the final status, headers and bytes; the commit is awaited here, so the
   // record exists before the client can read the response and retry.
   fastify.addHook('onSend', async (request, reply, payload) => {
     const claimed = request[kClaimedRequest]
-    if (claimed === undefined || claimed.settled) return payload
+    if (claimed === null || claimed.settled) return payload
     claimed.settled = true
     claimed.stopRenewal()
     const statusCode = reply.statusCode
@@ -220,7 +225,7 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
   // A response that never went through onSend (hijacked) cannot be stored: give the key back.
   fastify.addHook('onResponse', async (request, reply) => {
     const claimed = request[kClaimedRequest]
-    if (claimed === undefined || claimed.settled) return
+    if (claimed === null || claimed.settled) return
     claimed.settled = true
     claimed.stopRenewal()
     await release(claimed, 'unstorable', reply.statusCode)

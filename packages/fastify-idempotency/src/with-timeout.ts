@@ -7,10 +7,16 @@ export class StoreTimeoutError extends Error {
 
 /** Rejects with `StoreTimeoutError` if `promise` has not settled within `timeoutMs`. */
 export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, operation: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs)
+  // One promise and one timer per call (not Promise.race + finally): this runs on every request.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs)
     timer.unref()
+    promise.then((value) => {
+      clearTimeout(timer)
+      resolve(value)
+    }, (error: unknown) => {
+      clearTimeout(timer)
+      reject(error)
+    })
   })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -52,7 +52,7 @@ t.test('route overrides: scope, fingerprint, storage policy, headers', async (t)
     app.post('/by-tenant', {
       config: {
         idempotency: {
-          scope: (request) => String(request.headers['x-tenant']),
+          scope: async (request) => String(request.headers['x-tenant']),
           fingerprint: async () => 'ignores-body',
           shouldStore: (status) => status === 202,
           replayHeaders: ['x-receipt']

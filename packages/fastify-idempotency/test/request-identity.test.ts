@@ -39,6 +39,10 @@ t.test('canonical JSON sorts keys at every depth and keeps array order', async (
   t.equal(canonicalJson({ skipped: undefined, kept: 'x' }), '{"kept":"x"}', 'undefined members are dropped, as JSON does')
   t.equal(canonicalJson(JSON.parse('{"__proto__":{"x":1}}')), '{"__proto__":{"x":1}}', 'a __proto__ member stays data')
   t.equal(canonicalJson(undefined), '')
+  t.equal(canonicalJson([undefined, () => 1]), '[null,null]', 'as JSON does in arrays')
+  t.equal(canonicalJson({ at: new Date(0) }), '{"at":"1970-01-01T00:00:00.000Z"}', 'toJSON is honoured')
+  const samples = [{ a: [1, 'x', true, null, { c: 1.5, b: -0 }], 'é"q': { '': 0 } }, [], {}, 'plain', 42, null]
+  for (const sample of samples) t.same(JSON.parse(canonicalJson(sample)), JSON.parse(JSON.stringify(sample)), 'same data as JSON.stringify')
   t.equal(canonicalJson('text'), '"text"')
 })
 

@@ -1,0 +1,15 @@
+import { naive } from './naive.js'
+import { nodeIdempotency } from './node-idempotency.js'
+import { plugin } from './plugin.js'
+import { postgresTable } from './postgres-table.js'
+import { powertools } from './powertools.js'
+import type { Candidate } from './types.js'
+
+/** Measured against the bare route (./bare.ts), which every server process also runs. */
+export const candidates: Record<string, Candidate> = {
+  '@moolah/fastify-idempotency': plugin,
+  'naive snippet (SET NX + overwrite)': naive,
+  '@node-idempotency/core + redis adapter': nodeIdempotency,
+  '@aws-lambda-powertools/idempotency (cache layer, @redis/client)': powertools,
+  'Postgres idempotency_keys table': postgresTable
+}
