@@ -1,13 +1,25 @@
+import fastifyRateLimit from '@fastify/rate-limit'
 import fastifyRedis from '@fastify/redis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import { catalogCache } from '@moolah/fastify-catalog-cache'
+import { idempotency } from '@moolah/fastify-idempotency'
+import { walletLock } from '@moolah/fastify-wallet-lock'
+import Fastify, { type FastifyContextConfig, type FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
+import authenticate, { accessOf } from './auth/authenticate.js'
 import type { Config } from './config.js'
 import { openDatabase, type Database } from './db/database.js'
 import { registerOpenApi } from './openapi.js'
 import { installProblemHandlers } from './problem.js'
+import { rateLimitOptions } from './rate-limit.js'
 import { createRedisClient } from './redis-client.js'
+import { catalogRoutes } from './routes/catalogs.js'
+import { depositRoutes } from './routes/deposits.js'
 import { healthRoutes } from './routes/health.js'
+import { transferRoutes } from './routes/transfers.js'
+import { userRoutes } from './routes/users.js'
+import { walletRoutes } from './routes/wallets.js'
+import { installValidators } from './validation.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,9 +44,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 64 * 1024,
     forceCloseConnections: 'idle',
     requestTimeout: 30_000,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+    // Opaque ids longer than Fastify's default of 100 must reach the routes (and be 404s).
+    maxParamLength: 2048
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // JSON routes only: any other media type is 415, including the text/plain Fastify parses by default.
+  app.removeContentTypeParser('text/plain')
 
+  installValidators(app)
   installProblemHandlers(app)
   app.decorate('config', config)
   try {
@@ -46,6 +62,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   return app
 }
 
+/**
+ * The request path of a money route, by hook:
+ *   onRequest   authenticate (bearer token → request.principal), then the rate limit
+ *   preHandler  idempotency claim (needs the principal and the parsed body), then the wallet locks
+ *   handler     one database transaction (row locks in id order, balance re-check, unique key)
+ *   onSend      idempotency commit (awaited before the response leaves), then the locks are released
+ */
 async function registerEverything(app: FastifyInstance, config: Config): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
   app.decorate('database', database)
@@ -59,7 +82,28 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
     redis = createRedisClient(config.redisUrl)
     await app.register(fastifyRedis, { client: redis, closeClient: true })
   }
+  const prefix = config.redisKeyPrefix
 
   await registerOpenApi(app)
+  await app.register(authenticate, { db: database.db, adminToken: config.adminToken })
+  await app.register(fastifyRateLimit, rateLimitOptions(config, redis))
+  await app.register(idempotency, {
+    prefix: `${prefix}idempotency:`,
+    ttlSeconds: config.idempotencyTtlSeconds,
+    scope: (request) => request.principal?.id ?? 'anonymous'
+  })
+  await app.register(walletLock, { prefix: `${prefix}wallet-lock:`, waitMs: config.lockWaitMs })
+  await app.register(catalogCache, {
+    prefix: `${prefix}catalog:`,
+    ttl: config.catalogTtlSeconds,
+    // Asked only of routes with a catalogCache config, so config is always there.
+    isPrivateRoute: (route) => accessOf(route.config as FastifyContextConfig) !== 'public'
+  })
+
   await app.register(healthRoutes, { database, redis })
+  await app.register(userRoutes)
+  await app.register(walletRoutes)
+  await app.register(depositRoutes)
+  await app.register(transferRoutes)
+  await app.register(catalogRoutes)
 }

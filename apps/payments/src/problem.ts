@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
+import { isDatabaseUnavailable } from './db/pg-error.js'
 
 /** An RFC 9457 problem document with the contract's machine-readable `code`. */
 export interface Problem {
@@ -38,13 +39,21 @@ export function problemFor(error: FastifyError, request: FastifyRequest): Proble
       errors: error.validation.map((issue) => ({ path: `${error.validationContext}${issue.instancePath}`, message: String(issue.message) /* Ajv always writes one */ }))
     }
   }
+  if (isDatabaseUnavailable(error)) {
+    return { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The database is unavailable; retry shortly.', code: 'DEPENDENCY_UNAVAILABLE', instance: request.url }
+  }
   const mapped = error.code === undefined ? undefined : FASTIFY_CODES[error.code]
-  if (status >= 500 && status !== 503) {
+  if (status >= 500 && !isOwnError(error)) {
     // Never leak internals (stack traces, SQL, other users' data) to clients.
     return { type: 'about:blank', title, status, detail: 'An unexpected error occurred. It has been logged.', code: 'INTERNAL_ERROR', instance: request.url }
   }
   const code = mapped ?? (error.code !== undefined && CODE_PATTERN.test(error.code) ? error.code : title.toUpperCase().replace(/[^A-Z0-9]+/g, '_'))
   return { type: 'about:blank', title, status, detail: error.message, code, instance: request.url }
+}
+
+/** Errors this service or its plugins raise on purpose (@fastify/error, a contract code). */
+function isOwnError(error: FastifyError): boolean {
+  return error.name === 'FastifyError' && error.code !== undefined && CODE_PATTERN.test(error.code) && !error.code.startsWith('FST_')
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
@@ -55,6 +64,7 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = problemFor(error, request)
+    if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.debug({ err: error }, 'request rejected')
     return sendProblem(reply, problem)

@@ -2,6 +2,7 @@
 // gracefully on SIGINT/SIGTERM (in-flight requests finish, new ones get 503, pools close).
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { seedDemo } from './demo.js'
 import { welcomeText } from './welcome.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -43,4 +44,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const address = await app.listen({ port: config.port, host: config.host })
-if (config.databaseUrl === undefined) console.log(welcomeText(config, address))
+if (config.databaseUrl === undefined) console.log(welcomeText(config, address, await seedDemo(app, config)))

@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox'
-import createError from '@fastify/error'
 import type { FastifyInstance } from 'fastify'
 import type { Teardown } from '@moolah/test-utils'
 import t from 'tap'
+import createError from '@fastify/error'
 import { buildApp } from '../src/app.js'
+import { DependencyUnavailable } from '../src/errors.js'
 import { tempDataDir, testConfig } from './helpers/app.js'
 
 const Teapot = createError('TEAPOT_BUSY', 'The teapot is busy', 418)
@@ -16,7 +17,9 @@ async function appWithProbeRoutes(t: Teardown): Promise<FastifyInstance> {
   app.get('/teapot', async () => { throw new Teapot() })
   app.get('/odd', async () => { throw Object.assign(new Error('odd'), { statusCode: 499 }) })
   app.get('/plain', async () => { throw Object.assign(new Error('gone'), { statusCode: 410 }) })
-  app.get('/unavailable', async () => { throw Object.assign(new Error('Redis is unreachable'), { statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE' }) })
+  app.get('/unavailable', async () => { throw new DependencyUnavailable('Redis') })
+  app.get('/db-down', async () => { throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) })
+  app.get('/system-error', async () => { throw Object.assign(new Error('open /etc/secret failed'), { code: 'EACCES' }) })
   return app
 }
 
@@ -33,6 +36,8 @@ t.test('every error is an RFC 9457 problem document with a code', async (t) => {
     { name: 'an error with only a status', request: { method: 'GET', url: '/plain' }, status: 410, code: 'GONE' },
     { name: 'a status without a name', request: { method: 'GET', url: '/odd' }, status: 499, code: 'ERROR' },
     { name: 'a dependency outage', request: { method: 'GET', url: '/unavailable' }, status: 503, code: 'DEPENDENCY_UNAVAILABLE' },
+    { name: 'Postgres unreachable', request: { method: 'GET', url: '/db-down' }, status: 503, code: 'DEPENDENCY_UNAVAILABLE' },
+    { name: 'a system error', request: { method: 'GET', url: '/system-error' }, status: 500, code: 'INTERNAL_ERROR' },
     { name: 'a bug', request: { method: 'GET', url: '/boom' }, status: 500, code: 'INTERNAL_ERROR' }
   ] as const
   for (const { name, request, status, code } of cases) {
@@ -41,7 +46,8 @@ t.test('every error is an RFC 9457 problem document with a code', async (t) => {
     t.match(response.headers['content-type'], /^application\/problem\+json/, `${name}: media type`)
     const body = response.json()
     t.match(body, { type: 'about:blank', title: String, status, detail: String, code }, `${name}: members`)
-    t.notMatch(response.body, /SELECT|secret|at .*\.ts:\d+/, `${name}: no internals`)
+    t.notMatch(response.body, /SELECT|secret|ECONNREFUSED|at .*\.ts:\d+/, `${name}: no internals`)
+    if (status === 503) t.ok(Number(response.headers['retry-after']) >= 1, `${name}: Retry-After`)
   }
 })
 

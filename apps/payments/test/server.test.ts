@@ -21,7 +21,7 @@ function runServer(env: Record<string, string>) {
 t.test('embedded mode: starts with nothing configured, prints how to try it, drains on SIGTERM', async (t) => {
   const { child, output } = runServer({ DATA_DIR: await tempDataDir(t) })
   t.teardown(() => { child.kill('SIGKILL') })
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + 90_000
   while (!/running at (http:\/\/\S+)/.test(output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   const address = /running at (http:\/\/\S+)/.exec(output())?.[1]
   t.ok(address, 'prints its address')
@@ -32,11 +32,34 @@ t.test('embedded mode: starts with nothing configured, prints how to try it, dra
   t.equal(live.status, 200)
   t.same(await live.json(), { status: 'ok' })
 
+  // Every printed curl command works as printed: list, deposit, transfer, history, catalog.
+  const commands = output().split('\n').filter((line) => line.trim().startsWith('curl '))
+  t.equal(commands.length, 5)
+  const answers = []
+  for (const command of commands) answers.push(await runCurl(command))
+  t.same(answers.map(({ status }) => status), [200, 201, 201, 200, 200])
+  t.equal(answers[0]?.body.items.length, 2, 'the demo user has two wallets')
+  t.match(answers[1]?.body, { amount: 5000, currency: 'ZAR' }, 'the deposit went through')
+  t.match(answers[2]?.body, { amount: 2500, status: 'completed' }, 'the transfer went through')
+  t.match(answers[3]?.body.items, [{ kind: 'transfer', direction: 'debit', amount: 2500, balanceAfter: 97_500 }, { kind: 'deposit', direction: 'credit', amount: 100_000 }])
+  t.match(answers[4]?.body, { provider: 'flash', products: Array })
+
   const exited = once(child, 'exit')
   child.kill('SIGTERM')
   const [code] = await exited
   t.equal(code, 0, 'a graceful shutdown exits 0')
 })
+
+/** Runs a printed `curl -s [-X METHOD] URL [-H 'h: v']… [-d 'json']` with fetch. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary JSON answers, matched by the assertions
+async function runCurl(command: string): Promise<{ status: number, body: any }> {
+  const url = /(http:\/\/\S+)/.exec(command)?.[1] as string
+  const method = /-X (\w+)/.exec(command)?.[1] ?? 'GET'
+  const headers = Object.fromEntries([...command.matchAll(/-H '([^:]+): ([^']*)'/g)].map(([, name, value]) => [name as string, value as string]))
+  const body = /-d '([^']*)'/.exec(command)?.[1]
+  const response = await fetch(url, { method, headers, body })
+  return { status: response.status, body: await response.json() }
+}
 
 t.test('bad configuration: exits 1 listing the problems, no stack trace', async (t) => {
   const { child, output } = runServer({ PORT: 'eighty', DATABASE_URL: 'postgres://127.0.0.1/x' })

@@ -2,17 +2,21 @@ import t from 'tap'
 import { loadConfig } from '../src/config.js'
 import { welcomeText } from '../src/welcome.js'
 
-t.test('embedded defaults: says single instance only and that the token was generated', async (t) => {
+const demo = { apiKey: 'mk_demo', fromWalletId: 'w-from', toWalletId: 'w-to' }
+
+t.test('embedded defaults: says single instance only, that the token was generated, and how to try it', async (t) => {
   const config = loadConfig({})
-  const text = welcomeText(config, 'http://127.0.0.1:3000')
+  const text = welcomeText(config, 'http://127.0.0.1:3000', demo)
   t.match(text, 'running at http://127.0.0.1:3000 (embedded mode)')
   t.match(text, 'stores: in-process (single instance only)')
   t.match(text, `admin token: ${config.adminToken}   (generated for this run`)
-  t.match(text, 'curl http://127.0.0.1:3000/health/ready')
+  t.match(text, 'demo user API key: mk_demo')
+  t.match(text, `curl -s -X POST http://127.0.0.1:3000/v1/transfers -H 'Authorization: Bearer mk_demo'`)
+  t.match(text, '"fromWalletId":"w-from","toWalletId":"w-to","amount":2500,"currency":"ZAR"')
 })
 
 t.test('embedded database with a real Redis and a chosen token', async (t) => {
-  const text = welcomeText(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', ADMIN_TOKEN: 'chosen-operator-token' }), 'http://h:1')
+  const text = welcomeText(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', ADMIN_TOKEN: 'chosen-operator-token' }), 'http://h:1', demo)
   t.match(text, 'stores: Redis at redis://127.0.0.1:6379')
   t.match(text, /admin token: chosen-operator-token\n/)
 })
