@@ -121,8 +121,19 @@ export class CatalogCache {
     return this.#deliver(name, obtained)
   }
 
-  /** Called by the store subscription. */
-  onMessage(raw: string): void {
+  /**
+   * Starts listening for invalidations from other instances (used by the plugin at
+   * registration). Resolves, at the latest after `waitMs`, with the function that stops it.
+   */
+  listen(waitMs: number): Promise<() => Promise<void>> {
+    return this.#options.store.subscribe({
+      onMessage: (message) => this.#onMessage(message),
+      onResync: () => this.#onResync(),
+      onError: (error) => this.#emit({ type: 'store-error', operation: 'subscribe', error })
+    }, waitMs)
+  }
+
+  #onMessage(raw: string): void {
     const message = parseMessage(raw)
     if (message === undefined) {
       this.#emit({ type: 'store-error', operation: 'subscribe', error: new Error(`catalog cache: ignored a malformed message: ${raw.slice(0, 200)}`) })
@@ -138,15 +149,11 @@ export class CatalogCache {
   }
 
   /** Called when the subscription is (re)established: messages may have been missed, so L1 cannot be trusted. */
-  onResync(): void {
+  #onResync(): void {
     if (this.#l1.size === 0) return
     const names = [...this.#slots.keys()]
     for (const name of names) this.#drop(name)
     this.#emit({ type: 'invalidation', names, origin: 'resync' })
-  }
-
-  onStoreError(operation: StoreOperation, error: unknown): void {
-    this.#emit({ type: 'store-error', operation, error })
   }
 
   #slot(name: string): Slot {

@@ -30,11 +30,7 @@ async function catalogCachePlugin(fastify: FastifyInstance, options: CatalogCach
   fastify.decorateReply('catalog', http.catalog)
   fastify.addHook('onRoute', http.onRoute)
   fastify.addHook('onSend', http.onSend)
-  const unsubscribe = await resolved.store.subscribe({
-    onMessage: (message) => cache.onMessage(message),
-    onResync: () => cache.onResync(),
-    onError: (error) => cache.onStoreError('subscribe', error)
-  }, SUBSCRIBE_WAIT_MS)
+  const unsubscribe = await cache.listen(SUBSCRIBE_WAIT_MS)
   fastify.addHook('onClose', async () => {
     await unsubscribe()
   })

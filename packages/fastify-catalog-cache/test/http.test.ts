@@ -152,9 +152,10 @@ t.test('TTL jitter spreads the expiry of catalogs loaded together', async (t) =>
 
 t.test('a malformed pub/sub message is reported, not thrown', async (t) => {
   const events: CatalogCacheEvent[] = []
-  const app = await createApp(t, { events })
+  const store = new MemoryCatalogStore()
+  await createApp(t, { store, events })
   for (const raw of ['not json', 'null', '{"o":"x","t":"invalidate"}', '{"o":"x","t":"drop","n":[]}', '{"o":"x","t":"loaded","n":[1]}', '{"t":"loaded","n":[]}']) {
-    app.catalogCache.onMessage(raw)
+    await store.publish(raw)
   }
   t.equal(events.length, 6)
   t.ok(events.every((event) => event.type === 'store-error' && event.operation === 'subscribe'))
