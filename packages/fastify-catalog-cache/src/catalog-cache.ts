@@ -184,14 +184,15 @@ export class CatalogCache {
 
   /** Foreground: L2, else one load across instances; on failure the best copy still inside stale-if-error. */
   async #resolve(slot: Slot): Promise<Obtained> {
-    const fallback = { entry: this.#l1.get(slot.definition.name) }
+    const inL1 = this.#l1.get(slot.definition.name)
+    const fallback = { entry: inL1 }
     try {
       return await this.#obtain(slot, true, fallback)
     } catch (error) {
       const entry = fallback.entry
       if (entry !== undefined && Date.now() < entry.errorUntil) {
         this.#fill(slot, entry, slot.generation)
-        return { entry, state: 'stale', tier: 'l1', staleReason: 'error' }
+        return { entry, state: 'stale', tier: entry === inL1 ? 'l1' : 'l2', staleReason: 'error' }
       }
       throw this.#unavailable(slot, error)
     }

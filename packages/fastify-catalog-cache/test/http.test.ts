@@ -73,6 +73,19 @@ t.test('stale-if-error covers a loader that hangs: the stale copy comes after lo
   t.ok(Date.now() - started >= 100)
 })
 
+t.test('stale-if-error also uses a copy only L2 still has', async (t) => {
+  const store = new MemoryCatalogStore()
+  let failing = false
+  const load = () => { if (failing) throw new Error('provider down'); return { ok: true } }
+  const [a, b] = [await createApp(t, { store }), await createApp(t, { store })]
+  for (const app of [a, b]) app.catalogCache.define('flash', { load, ttl: 0.05, staleWhileRevalidate: 0, staleIfError: 30 })
+  const good = await a.catalogCache.get('flash')
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  failing = true
+  t.match(await b.catalogCache.get('flash'), { state: 'stale', tier: 'l2', staleReason: 'error', etag: good.etag })
+  t.match(b.catalogCache.peek('flash'), { state: 'stale', tier: 'l1', staleReason: 'error' }, 'kept in L1 while backing off')
+})
+
 t.test('If-None-Match uses the weak comparison', async (t) => {
   t.ok(etagMatches('"a"', '"a"'))
   t.ok(etagMatches('W/"a"', '"a"'))
