@@ -9,6 +9,9 @@ const subscriberOptions: Partial<RedisOptions> = {
   connectionName: SUBSCRIBER_CONNECTION_NAME,
   lazyConnect: false,
   enableOfflineQueue: true,
+  // We subscribe again on every 'ready' ourselves; ioredis' own re-subscription would send a
+  // second SUBSCRIBE whose promise nobody handles (an unhandled rejection if the connection drops).
+  autoResubscribe: false,
   retryStrategy: (attempt: number) => Math.min(attempt * 50, 1000)
 }
 
