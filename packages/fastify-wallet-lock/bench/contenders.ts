@@ -15,11 +15,20 @@ export interface Contender {
   client(redis: Redis): TakeLock
 }
 
+/** What the clients opened besides the connections they were given (our hand-off subscribers). */
+const opened: RedisLockStore[] = []
+
+export async function closeClients(): Promise<void> {
+  await Promise.all(opened.map((store) => store.close()))
+}
+
 const TTL_MS = 10_000
 const log = { warn: console.warn, error: console.error }
 
 function walletLockClient(redis: Redis, prefix: string): TakeLock {
-  const manager = new WalletLockManager({ store: new RedisLockStore({ redis, prefix }), ttlMs: TTL_MS, waitMs: 60_000, failMode: 'closed', log })
+  const store = new RedisLockStore({ redis, prefix })
+  opened.push(store)
+  const manager = new WalletLockManager({ store, ttlMs: TTL_MS, waitMs: 60_000, failMode: 'closed', log })
   return async (key) => {
     const lock = await manager.acquire(key)
     return () => lock.release()

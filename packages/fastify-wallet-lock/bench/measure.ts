@@ -2,10 +2,9 @@ import type { TakeLock } from './contenders.js'
 
 /** Sequential acquire + release of one uncontended key on one client, per second. */
 export async function cyclesPerSecond(take: TakeLock, durationMs: number): Promise<number> {
-  const stopAt = Date.now() + durationMs
   const started = Date.now()
   let cycles = 0
-  while (Date.now() < stopAt) {
+  while (Date.now() - started < durationMs) {
     const release = await take('uncontended')
     await release()
     cycles++
@@ -13,22 +12,19 @@ export async function cyclesPerSecond(take: TakeLock, durationMs: number): Promi
   return (cycles * 1000) / (Date.now() - started)
 }
 
-export interface HandOffResult {
+export interface HandOffRound {
   handOffsPerSecond: number
-  sections: number
-  maxWaitMs: number
-  p99WaitMs: number
+  /** Every acquisition's wait in ms, including those still waiting when time was up. */
+  waits: number[]
 }
 
 /**
- * `takers.length` clients loop acquire → section → release on one key. A hand-off is a
- * section run by a different holder than the one before. Waits still pending when the
- * time is up count towards the maximum.
+ * The takers loop acquire → section → release on one key for `durationMs`. A hand-off is a
+ * section run by a different holder than the one before.
  */
-export async function handOffs(takers: TakeLock[], durationMs: number): Promise<HandOffResult> {
+export async function handOffs(takers: TakeLock[], durationMs: number): Promise<HandOffRound> {
   let stopped = false
-  let handOffCount = 0
-  let sections = 0
+  let count = 0
   let lastHolder = -1
   const waits: number[] = []
   const pendingSince = new Map<number, number>()
@@ -41,8 +37,7 @@ export async function handOffs(takers: TakeLock[], durationMs: number): Promise<
       pendingSince.delete(id)
       if (!stopped) {
         waits.push(Date.now() - askedAt)
-        sections++
-        if (lastHolder !== id) handOffCount++
+        if (lastHolder !== id) count++
         lastHolder = id
       }
       await release()
@@ -53,11 +48,15 @@ export async function handOffs(takers: TakeLock[], durationMs: number): Promise<
   const elapsed = Date.now() - started
   for (const since of pendingSince.values()) waits.push(Date.now() - since)
   await Promise.all(loops)
-  waits.sort((a, b) => a - b)
-  return {
-    handOffsPerSecond: (handOffCount * 1000) / elapsed,
-    sections,
-    maxWaitMs: waits.at(-1) ?? 0,
-    p99WaitMs: waits[Math.floor(waits.length * 0.99)] ?? 0
-  }
+  return { handOffsPerSecond: (count * 1000) / elapsed, waits }
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
 }

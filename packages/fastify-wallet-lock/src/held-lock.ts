@@ -26,7 +26,9 @@ export class HeldLock implements WalletLock {
   readonly fences: Readonly<Record<string, number>>
   readonly degraded = false
   readonly #context: LockContext
-  readonly #controller = new AbortController()
+  /** Made when first needed: most locks are released without anyone reading `signal`. */
+  #controller: AbortController | undefined
+  #lost = false
   readonly #acquiredAt = Date.now()
   #ttlMs: number
   #leaseTimer: NodeJS.Timeout | undefined
@@ -47,11 +49,12 @@ export class HeldLock implements WalletLock {
   }
 
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController()
     return this.#controller.signal
   }
 
   async extend(ttlMs: number = this.#ttlMs): Promise<boolean> {
-    if (this.#released !== undefined || this.signal.aborted) return false
+    if (this.#released !== undefined || this.#lost) return false
     const startedAt = Date.now()
     let owned: boolean[]
     try {
@@ -91,9 +94,11 @@ export class HeldLock implements WalletLock {
   }
 
   #lose(reason: 'expired' | 'taken'): void {
-    if (this.#released !== undefined || this.signal.aborted) return
+    if (this.#released !== undefined || this.#lost) return
+    this.#lost = true
     this.#stopTimers()
     this.#leaveGate() // the store may hand the resource to anyone now, local waiters included
+    this.#controller ??= new AbortController()
     this.#controller.abort(withRetryAfter(new LockLostError(this.resources.join(', ')), 1000))
     this.#context.emit({ type: 'lost', resources: this.resources, reason })
   }

@@ -13,34 +13,39 @@ const FENCE_KEY_TTL_MS = 86_400_000
 
 const PRELUDE = `
 local owner, fenceKey, queue, waiters = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local time = redis.call('TIME')
-local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-
--- max(counter + 1, now in microseconds): still increasing after the counter is lost
-local function grant(holder, ttl)
-  local fence = redis.call('INCR', fenceKey)
-  local floor = tonumber(time[1]) * 1000000 + tonumber(time[2])
-  if fence < floor then
-    fence = floor
-    redis.call('SET', fenceKey, string.format('%.0f', fence))
+local nowUs
+local function now()
+  if not nowUs then
+    local time = redis.call('TIME')
+    nowUs = tonumber(time[1]) * 1000000 + tonumber(time[2])
   end
-  redis.call('PEXPIRE', fenceKey, ${FENCE_KEY_TTL_MS})
-  redis.call('SET', owner, holder, 'PX', ttl)
-  return fence
+  return nowUs
 end
 
--- a vacant resource goes to the first waiter still within its deadline
+-- max(last + 1, now in microseconds): still increasing after the counter is lost
+local function grant(holder, ttl)
+  local fence = now()
+  local last = tonumber(redis.call('SET', fenceKey, string.format('%.0f', fence), 'PX', ${FENCE_KEY_TTL_MS}, 'GET') or '0')
+  if last >= fence then -- same microsecond, or the clock stepped back
+    fence = last + 1
+    redis.call('SET', fenceKey, string.format('%.0f', fence), 'PX', ${FENCE_KEY_TTL_MS})
+  end
+  redis.call('SET', owner, holder, 'PX', ttl)
+  return string.format('%.0f', fence)
+end
+
+-- for a vacant resource: the first waiter still within its deadline gets it; false if none
 local function promote()
-  while redis.call('EXISTS', owner) == 0 do
+  while true do
     local token = redis.call('LPOP', queue)
-    if not token then return end
+    if not token then return false end
     local info = redis.call('HGET', waiters, token)
     redis.call('HDEL', waiters, token)
     if info then
       local deadline, ttl, channel = string.match(info, '^(%d+)|(%d+)|(.*)$')
-      if tonumber(deadline) > nowMs then
-        local fence = grant(token, ttl)
-        redis.call('PUBLISH', channel, token .. '|' .. string.format('%.0f', fence))
+      if tonumber(deadline) * 1000 > now() then
+        redis.call('PUBLISH', channel, token .. '|' .. grant(token, ttl))
+        return true
       end
     end
   end
@@ -54,14 +59,16 @@ end
  */
 export const ACQUIRE = `${PRELUDE}
 local token, ttl, wait, channel = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-promote()
 local current = redis.call('GET', owner)
+if not current then
+  if not promote() then return {1, tonumber(grant(token, ttl))} end
+  current = redis.call('GET', owner)
+end
 if current == token then return {1, tonumber(redis.call('GET', fenceKey))} end
-if not current then return {1, grant(token, ttl)} end
 local pttl = redis.call('PTTL', owner)
 if wait > 0 and redis.call('HEXISTS', waiters, token) == 0 then
   redis.call('RPUSH', queue, token)
-  redis.call('HSET', waiters, token, string.format('%.0f', nowMs + wait) .. '|' .. ttl .. '|' .. channel)
+  redis.call('HSET', waiters, token, string.format('%.0f', math.floor(now() / 1000) + wait) .. '|' .. ttl .. '|' .. channel)
   if redis.call('PTTL', queue) < wait then
     redis.call('PEXPIRE', queue, wait)
     redis.call('PEXPIRE', waiters, wait)
@@ -76,15 +83,14 @@ return {0, pttl}
  */
 export const RELEASE = `${PRELUDE}
 local token = ARGV[1]
-local released = 0
 if redis.call('GET', owner) == token then
   redis.call('DEL', owner)
-  released = 1
-elseif redis.call('HDEL', waiters, token) == 1 then
-  redis.call('LREM', queue, 1, token)
+  promote()
+  return 1
 end
-promote()
-return released
+if redis.call('HDEL', waiters, token) == 1 then redis.call('LREM', queue, 1, token) end
+if redis.call('EXISTS', owner) == 0 then promote() end
+return 0
 `
 
 /** KEYS[1] owner; ARGV: token, ttlMs. Resets the lease only if the token still owns it. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
+import { Deadlines } from './deadlines.js'
 import { ACQUIRE, EXTEND, RELEASE } from './redis-scripts.js'
 import type { LockStore, StoreAcquireRequest, StoreAcquireResult } from './store.js'
 import { waitForHandOff } from './wait-for-hand-off.js'
-import { withTimeout } from './with-timeout.js'
 
 export interface RedisLockStoreOptions {
   /** An ioredis `Redis` or `Cluster`; the store never closes it. */
@@ -29,17 +29,20 @@ export class RedisLockStore implements LockStore {
   readonly #redis: Redis | Cluster
   readonly #prefix: string
   readonly #timeoutMs: number
+  readonly #deadlines: Deadlines
   readonly #pollMs: number
   /** One channel per store instance: every hand-off meant for this process arrives here. */
   readonly #channel: string
   readonly #handOffs = new Map<string, (fence: number) => void>()
   #subscriber: Redis | Cluster | undefined
   #subscribed: Promise<unknown> | undefined
+  #isSubscribed = false
 
   constructor(options: RedisLockStoreOptions) {
     this.#redis = options.redis
     this.#prefix = options.prefix ?? 'wallet-lock:'
     this.#timeoutMs = options.timeoutMs ?? 1000
+    this.#deadlines = new Deadlines(Math.max(5, Math.floor(this.#timeoutMs / 10)))
     this.#pollMs = options.pollMs ?? 250
     this.#channel = `${this.#prefix}hand-off:${randomUUID()}`
     for (const [name, lua] of Object.entries(COMMANDS)) this.#redis.defineCommand(name, { numberOfKeys: 4, lua })
@@ -49,7 +52,7 @@ export class RedisLockStore implements LockStore {
   async acquire(request: StoreAcquireRequest): Promise<StoreAcquireResult> {
     request.signal?.throwIfAborted()
     const deadline = Date.now() + request.waitMs
-    if (request.waitMs > 0) await this.#subscribe()
+    if (request.waitMs > 0 && !this.#isSubscribed) await this.#subscribe()
     const handOff = new Promise<number>((resolve) => { this.#handOffs.set(request.token, resolve) })
     return await this.#queueUntilOwned(request, deadline, handOff)
       .catch((err: unknown) => {
@@ -67,7 +70,8 @@ export class RedisLockStore implements LockStore {
       const sentAt = Date.now()
       const wait = Math.max(0, deadline - sentAt)
       queued ||= wait > 0
-      const [owned, value] = await this.#script('walletLockAcquire', resource, token, ttlMs, wait, this.#channel) as [number, number]
+      // the channel only matters to a token that queues
+      const [owned, value] = await this.#script('walletLockAcquire', resource, token, ttlMs, wait, wait > 0 ? this.#channel : '') as [number, number]
       if (owned === 1) return { acquired: true, fence: value, grantedAt: sentAt }
       onContended?.()
       const remaining = deadline - Date.now()
@@ -105,7 +109,7 @@ export class RedisLockStore implements LockStore {
 
   #call(name: string, args: Array<string | number>): Promise<unknown> {
     const script = (this.#redis as unknown as Record<string, Script>)[name] as Script
-    return withTimeout(script.apply(this.#redis, args), this.#timeoutMs, `Redis ${name}`)
+    return this.#deadlines.race(script.apply(this.#redis, args), this.#timeoutMs, `Redis ${name}`)
   }
 
   /** The hand-off channel is subscribed once, before the first token is queued. */
@@ -113,10 +117,10 @@ export class RedisLockStore implements LockStore {
     if (this.#subscribed === undefined) {
       const subscriber = this.#subscriber ??= this.#createSubscriber()
       const subscribed = subscriber.subscribe(this.#channel)
-      subscribed.catch(() => { this.#subscribed = undefined }) // try again on the next wait
+      subscribed.then(() => { this.#isSubscribed = true }, () => { this.#subscribed = undefined }) // failed: try again on the next wait
       this.#subscribed = subscribed
     }
-    return withTimeout(this.#subscribed, this.#timeoutMs, 'Redis SUBSCRIBE')
+    return this.#deadlines.race(this.#subscribed, this.#timeoutMs, 'Redis SUBSCRIBE')
   }
 
   #createSubscriber(): Redis | Cluster {

@@ -2,7 +2,7 @@
 export interface WalletLock {
   /** The locked resources, sorted and unique. */
   readonly resources: readonly string[]
-  /** Random (128 bits) and unique to this acquisition; only its holder can extend or release. */
+  /** Cryptographically random (a v4 UUID) and unique to this acquisition; only its holder can extend or release. */
   readonly token: string
   /** The fencing token of the first resource in `resources`; the only one for a single resource. */
   readonly fence: number
