@@ -17,6 +17,7 @@ import { catalogRoutes } from './routes/catalogs.js'
 import { depositRoutes } from './routes/deposits.js'
 import { healthRoutes } from './routes/health.js'
 import { transferRoutes } from './routes/transfers.js'
+import { principalId } from './routes/request-context.js'
 import { userRoutes } from './routes/users.js'
 import { walletRoutes } from './routes/wallets.js'
 import { installValidators } from './validation.js'
@@ -90,7 +91,8 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
   await app.register(idempotency, {
     prefix: `${prefix}idempotency:`,
     ttlSeconds: config.idempotencyTtlSeconds,
-    scope: (request) => request.principal?.id ?? 'anonymous'
+    // Keys belong to the authenticated principal: one user's key never meets another's.
+    scope: principalId
   })
   await app.register(walletLock, { prefix: `${prefix}wallet-lock:`, waitMs: config.lockWaitMs })
   await app.register(catalogCache, {
