@@ -46,7 +46,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: 'idle',
     requestTimeout: 30_000,
     // Opaque ids longer than Fastify's default of 100 must reach the routes (and be 404s).
-    maxParamLength: 2048
+    routerOptions: { maxParamLength: 2048 }
   }).withTypeProvider<TypeBoxTypeProvider>()
   // JSON routes only: any other media type is 415, including the text/plain Fastify parses by default.
   app.removeContentTypeParser('text/plain')
