@@ -37,6 +37,8 @@ export class RedisLockStore implements LockStore {
   #subscriber: Redis | Cluster | undefined
   #subscribed: Promise<unknown> | undefined
   #isSubscribed = false
+  /** After close() no hand-off message arrives; waiters still find their turn by re-checking. */
+  #closed = false
 
   constructor(options: RedisLockStoreOptions) {
     this.#redis = options.redis
@@ -52,7 +54,7 @@ export class RedisLockStore implements LockStore {
   async acquire(request: StoreAcquireRequest): Promise<StoreAcquireResult> {
     request.signal?.throwIfAborted()
     const deadline = Date.now() + request.waitMs
-    if (request.waitMs > 0 && !this.#isSubscribed) await this.#subscribe()
+    if (request.waitMs > 0 && !this.#isSubscribed && !this.#closed) await this.#subscribe()
     const handOff = new Promise<number>((resolve) => { this.#handOffs.set(request.token, resolve) })
     return await this.#queueUntilOwned(request, deadline, handOff)
       .catch((err: unknown) => {
@@ -95,6 +97,7 @@ export class RedisLockStore implements LockStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true
     this.#subscriber?.disconnect()
   }
 
@@ -124,7 +127,14 @@ export class RedisLockStore implements LockStore {
   }
 
   #createSubscriber(): Redis | Cluster {
-    const subscriber = this.#redis.duplicate()
+    // ioredis re-subscribes a single-node client after a reconnect with a SUBSCRIBE whose promise
+    // nobody handles (an unhandled rejection if the connection drops again). Instead the next
+    // waiter subscribes again; waiters in between find their hand-off by re-checking.
+    const subscriber = this.#redis.isCluster ? this.#redis.duplicate() : (this.#redis as Redis).duplicate({ autoResubscribe: false })
+    subscriber.on('close', () => {
+      this.#subscribed = undefined
+      this.#isSubscribed = false
+    })
     subscriber.on('error', () => {}) // waiters fall back to re-checking; store calls report failures
     subscriber.on('message', (_channel: string, message: string) => {
       const separator = message.lastIndexOf('|')

@@ -136,3 +136,25 @@ t.test("a dead waiter's queue entry is skipped once its deadline passes", async 
   t.equal(await redis.get(keys[0] as string), lock.token)
   await lock.release()
 })
+
+t.test('after Redis comes back, hand-off messages arrive again (the subscriber re-subscribes)', async (t) => {
+  const server = await startRedis(t)
+  const redis = redisClient(t, server.url)
+  const manager = (pollMs: number) => recordingManager(redisStore(t, redis, { prefix: 'faults:', timeoutMs: TIMEOUT_MS, pollMs })).manager
+  const holder = manager(5000)
+  const waiter = manager(5000) // re-checks too rarely to hide a missing message
+  const handOff = async (): Promise<number> => {
+    const held = await holder.acquire('wallet-1')
+    const waiting = waiter.acquire('wallet-1', { waitMs: 3000 })
+    await sleep(50)
+    const releasedAt = Date.now()
+    await held.release()
+    await (await waiting).release()
+    return Date.now() - releasedAt
+  }
+  t.ok(await handOff() < 200, 'prompt before the restart')
+  await server.restart()
+  await waitUntil(async () => (await redis.ping()) === 'PONG', 'the client to reconnect', 10_000, 50)
+  const afterMs = await handOff()
+  t.ok(afterMs < 200, `prompt after the restart (${afterMs} ms)`)
+})
