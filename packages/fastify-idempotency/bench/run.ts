@@ -175,7 +175,11 @@ function table(rows: Row[]): string {
 const rows: Row[] = []
 try {
   await withDatabase(async (databaseUrl) => {
-    for (const name of Object.keys(candidates)) rows.push(await measure(name, databaseUrl))
+    // BENCH_ONLY=naive,moolah measures a subset (substring match).
+    const only = process.env.BENCH_ONLY?.split(',')
+    for (const name of Object.keys(candidates).filter((candidate) => only === undefined || only.some((part) => candidate.includes(part)))) {
+      rows.push(await measure(name, databaseUrl))
+    }
   })
 } finally {
   await deleteKeys()

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
+import { sha256 } from './sha256.js'
 
 /**
  * JSON with object keys sorted at every depth, so `{a,b}` and `{b,a}` are the same
@@ -28,9 +28,12 @@ function serialize(value: unknown): string | undefined {
  * the canonical body (raw bytes for Buffer bodies, the text for string bodies).
  */
 export function defaultFingerprint(request: FastifyRequest): string {
-  const body: unknown = request.body
-  const hash = createHash('sha256').update(`${request.method}\n${String(request.routeOptions.url)}\n`)
-  if (Buffer.isBuffer(body)) hash.update(body)
-  else hash.update(typeof body === 'string' ? body : canonicalJson(body))
-  return hash.digest('base64url')
+  return fingerprintOf(request.method, String(request.routeOptions.url), request.body)
+}
+
+/** `defaultFingerprint` from its parts (the plugin already holds the route pattern). */
+export function fingerprintOf(method: string, route: string, body: unknown): string {
+  const head = `${method}\n${route}\n`
+  if (Buffer.isBuffer(body)) return sha256(Buffer.concat([Buffer.from(head), body]))
+  return sha256(head + (typeof body === 'string' ? body : canonicalJson(body)))
 }

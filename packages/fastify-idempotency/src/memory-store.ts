@@ -36,7 +36,7 @@ export class MemoryStore implements IdempotencyStore {
     }
     this.#set(key, entry) // a hit counts as use for the LRU order
     if (entry.state === 'completed') return { state: 'completed', fingerprint: entry.fingerprint, response: entry.response }
-    return { state: 'in-flight', fingerprint: entry.fingerprint, remainingMs: entry.expiresAt - Date.now() }
+    return { state: 'in-flight', fingerprint: entry.fingerprint }
   }
 
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Cluster, Redis } from 'ioredis'
 import { DependencyUnavailableError, IdempotencyKeyInUseError, IdempotencyKeyInvalidError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, retryLater } from './errors.js'
 import { eventEmitter, type IdempotencyEvent, type IdempotencyEventBase } from './events.js'
+import { defaultFingerprint, fingerprintOf } from './fingerprint.js'
 import { readIdempotencyKey } from './idempotency-key.js'
 import { startLeaseRenewal } from './lease-renewal.js'
 import { MemoryStore } from './memory-store.js'
@@ -132,7 +133,7 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     const scopeResult = route.scope === undefined ? '' : route.scope(request)
     const scope = typeof scopeResult === 'string' ? scopeResult : await scopeResult
     if (typeof scope !== 'string') throw new TypeError('@moolah/fastify-idempotency: scope(request) must return a string')
-    const fingerprintResult = route.fingerprint(request)
+    const fingerprintResult = route.fingerprint === defaultFingerprint ? fingerprintOf(request.method, routeUrl, request.body) : route.fingerprint(request)
     const fingerprint = typeof fingerprintResult === 'string' ? fingerprintResult : await fingerprintResult
     const key = parsed.key
     request.idempotency = { key, scope, fingerprint }
@@ -156,14 +157,32 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     }
     if (result.state === 'completed') return replay(reply, result.response, recordKey, event)
 
-    const stopRenewal = startLeaseRenewal(route.leaseMs, async () => {
-      const owned = await guarded('renew', event, store.renew(recordKey, token, route.leaseMs))
-      if (owned === false) emit({ ...event, type: 'lease-lost', operation: 'renew' })
-      return owned !== false // a failed call is retried at the next tick
-    })
-    request[kClaimedRequest] = { storageKey: recordKey, token, route, event, errored: false, settled: false, stopRenewal }
+    const claimed: ClaimedRequest = {
+      storageKey: recordKey, token, route, event, errored: false, settled: false,
+      stopRenewal: startLeaseRenewal(route.leaseMs, () => renewOrGiveUp(claimed, reply))
+    }
+    request[kClaimedRequest] = claimed
     emit({ ...event, type: 'claimed' })
   })
+
+  /**
+   * One renewal tick. The tick also notices what per-request hooks (onResponse, onRequestAbort,
+   * onTimeout) would, without their cost on every request: a hijacked reply that ended without
+   * onSend (nothing to store: release), and a client that is gone or a socket that timed out
+   * (stop renewing, so a hung handler cannot hold the key forever; if it still finishes within
+   * the lease its owner-checked commit works).
+   */
+  async function renewOrGiveUp(claimed: ClaimedRequest, reply: FastifyReply): Promise<boolean> {
+    if (reply.raw.writableEnded) {
+      claimed.settled = true
+      await release(claimed, 'unstorable', reply.statusCode)
+      return false
+    }
+    if (reply.raw.destroyed) return false
+    const owned = await guarded('renew', claimed.event, store.renew(claimed.storageKey, claimed.token, claimed.route.leaseMs))
+    if (owned === false) emit({ ...claimed.event, type: 'lease-lost', operation: 'renew' })
+    return owned !== false // a failed call is retried at the next tick
+  }
 
   function replay(reply: FastifyReply, bytes: Buffer, recordKey: string, event: IdempotencyEventBase): FastifyReply {
     let stored
@@ -212,32 +231,15 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
       const value = reply.getHeader(name)
       if (value !== undefined) headers[name] = typeof value === 'number' ? String(value) : value
     }
-    const record = encodeResponse({ statusCode, headers, body: body.bytes }, encryptionKey, claimed.storageKey)
+    const record = encodeResponse({ statusCode, headers, body: body.body }, encryptionKey, claimed.storageKey)
     const committed = await guarded('commit', claimed.event, store.commit(claimed.storageKey, claimed.token, record, claimed.route.ttlMs))
-    if (committed === true) emit({ ...claimed.event, type: 'committed', statusCode, bytes: body.bytes.length })
+    if (committed === true) emit({ ...claimed.event, type: 'committed', statusCode, bytes: body.size })
     if (committed === false) {
       emit({ ...claimed.event, type: 'lease-lost', operation: 'commit' })
       request.log.warn('@moolah/fastify-idempotency: lease lost before commit; the response was not stored')
     }
     return body.payload
   })
-
-  // A response that never went through onSend (hijacked) cannot be stored: give the key back.
-  fastify.addHook('onResponse', async (request, reply) => {
-    const claimed = request[kClaimedRequest]
-    if (claimed === null || claimed.settled) return
-    claimed.settled = true
-    claimed.stopRenewal()
-    await release(claimed, 'unstorable', reply.statusCode)
-  })
-
-  // The client is gone or the socket timed out: stop renewing, so a hung handler cannot hold
-  // the key forever; if it still finishes in time its commit works (owner-checked).
-  const stopRenewing = async (request: FastifyRequest): Promise<void> => {
-    request[kClaimedRequest]?.stopRenewal()
-  }
-  fastify.addHook('onRequestAbort', stopRenewing)
-  fastify.addHook('onTimeout', (request) => stopRenewing(request))
 }
 
 export const idempotency = fp(fastifyIdempotency, { name: '@moolah/fastify-idempotency', fastify: '5.x' })

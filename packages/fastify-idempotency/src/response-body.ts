@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
 
 export type ResponseBody =
-  /** `bytes` are exactly what the client receives; `payload` is what to pass on to Fastify. */
-  | { status: 'stored', bytes: Buffer, payload: unknown }
+  /** `body` is exactly what the client receives (a string as UTF-8), `size` its byte length; `payload` goes on to Fastify. */
+  | { status: 'stored', body: Buffer | string, size: number, payload: unknown }
   | { status: 'too-large' | 'unstorable', payload: unknown }
 
 /**
@@ -13,15 +13,17 @@ export type ResponseBody =
  */
 export async function readResponseBody(payload: unknown, maxBytes: number): Promise<ResponseBody> {
   if (payload instanceof Readable) return readStream(payload, maxBytes)
-  const bytes = toBytes(payload)
-  if (bytes === undefined) return { status: 'unstorable', payload }
-  if (bytes.length > maxBytes) return { status: 'too-large', payload }
-  return { status: 'stored', bytes, payload }
+  const body = toBody(payload)
+  if (body === undefined) return { status: 'unstorable', payload }
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length
+  if (size > maxBytes) return { status: 'too-large', payload }
+  return { status: 'stored', body, size, payload }
 }
 
-function toBytes(payload: unknown): Buffer | undefined {
-  if (payload === null || payload === undefined) return Buffer.alloc(0)
-  if (typeof payload === 'string') return Buffer.from(payload)
+// Strings stay strings: the record encoder writes them straight into its buffer.
+function toBody(payload: unknown): Buffer | string | undefined {
+  if (payload === null || payload === undefined) return ''
+  if (typeof payload === 'string') return payload
   if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   return undefined
 }
@@ -36,8 +38,8 @@ async function readStream(stream: Readable, maxBytes: number): Promise<ResponseB
     size += chunk.length
     if (size > maxBytes) return { status: 'too-large', payload: Readable.from(replay(chunks, iterator)) }
   }
-  const bytes = Buffer.concat(chunks)
-  return { status: 'stored', bytes, payload: bytes }
+  const body = Buffer.concat(chunks)
+  return { status: 'stored', body, size: body.length, payload: body }
 }
 
 async function * replay(chunks: Buffer[], rest: AsyncIterator<unknown>): AsyncGenerator<Buffer> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from './sha256.js'
 
 export interface StorageKeyParts {
   scope: string
@@ -13,6 +13,5 @@ export interface StorageKeyParts {
  * client keys out of the key space and gives every record a single key (Cluster-safe).
  */
 export function storageKey(prefix: string, parts: StorageKeyParts): string {
-  const digest = createHash('sha256').update(JSON.stringify([parts.scope, parts.method, parts.route, parts.key])).digest('base64url')
-  return prefix + digest
+  return prefix + sha256(JSON.stringify([parts.scope, parts.method, parts.route, parts.key]))
 }

@@ -10,8 +10,8 @@
 export interface IdempotencyStore {
   /**
    * Claims `key` for `claim.token` with a lease of `claim.leaseMs`, or reports what
-   * holds it: a live in-flight claim (with its fingerprint and remaining lease) or
-   * a completed record (with its fingerprint and stored response bytes).
+   * holds it: a live in-flight claim (with its fingerprint) or a completed record
+   * (with its fingerprint and stored response bytes).
    */
   claim(key: string, claim: Claim): Promise<ClaimResult>
   /** Extends the lease to `leaseMs` from now if `token` still owns the in-flight claim. */
@@ -28,7 +28,7 @@ export interface IdempotencyStore {
 }
 
 export interface Claim {
-  /** Random, unguessable owner token of this attempt. */
+  /** Random, unguessable owner token of this attempt (the plugin uses a UUID; no line breaks). */
   token: string
   /** Fingerprint of the request, kept with the record so a reused key is detected. */
   fingerprint: string
@@ -37,5 +37,5 @@ export interface Claim {
 
 export type ClaimResult =
   | { state: 'claimed' }
-  | { state: 'in-flight', fingerprint: string, remainingMs: number }
+  | { state: 'in-flight', fingerprint: string }
   | { state: 'completed', fingerprint: string, response: Buffer }

@@ -6,6 +6,11 @@ export interface StoredResponse {
   body: Buffer
 }
 
+/** What is stored; a string body is stored as its UTF-8 bytes. */
+export interface ResponseToStore extends Omit<StoredResponse, 'body'> {
+  body: Buffer | string
+}
+
 // Layout: format byte | status (uint16) | header JSON length (uint32) | header JSON | body.
 // Encrypted: format byte | IV (12) | GCM tag (16) | ciphertext of the plain layout.
 const PLAIN = 1
@@ -18,13 +23,18 @@ const TAG_BYTES = 16
  * storage key is the additional authenticated data, so a record copied under another
  * key does not decrypt.
  */
-export function encodeResponse(response: StoredResponse, encryptionKey: Buffer | undefined, storageKey: string): Buffer {
-  const headers = Buffer.from(JSON.stringify(response.headers))
-  const head = Buffer.alloc(7)
-  head.writeUInt8(PLAIN, 0)
-  head.writeUInt16BE(response.statusCode, 1)
-  head.writeUInt32BE(headers.length, 3)
-  const plain = Buffer.concat([head, headers, response.body])
+export function encodeResponse(response: ResponseToStore, encryptionKey: Buffer | undefined, storageKey: string): Buffer {
+  // One allocation per record: this runs on every stored response.
+  const headers = JSON.stringify(response.headers)
+  const headerLength = Buffer.byteLength(headers)
+  const body = response.body
+  const plain = Buffer.allocUnsafe(7 + headerLength + (typeof body === 'string' ? Buffer.byteLength(body) : body.length))
+  plain.writeUInt8(PLAIN, 0)
+  plain.writeUInt16BE(response.statusCode, 1)
+  plain.writeUInt32BE(headerLength, 3)
+  plain.write(headers, 7)
+  if (typeof body === 'string') plain.write(body, 7 + headerLength)
+  else body.copy(plain, 7 + headerLength)
   if (encryptionKey === undefined) return plain
   const iv = randomBytes(IV_BYTES)
   const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv).setAAD(Buffer.from(storageKey))

@@ -85,7 +85,7 @@ t.test('Node streams are buffered up to maxBodyBytes and replayed exactly', asyn
 
 t.test('web streams and hijacked replies cannot be stored: the key is released', async (t) => {
   let calls = 0
-  const { app, events } = await buildApp(t, {}, (app) => {
+  const { app, events } = await buildApp(t, { leaseMs: 60 }, (app) => {
     app.post('/web', async (_request, reply) => {
       calls++
       return reply.type('text/plain').send(new ReadableStream({ start (controller) { controller.enqueue(new TextEncoder().encode('web')); controller.close() } }))
@@ -100,8 +100,10 @@ t.test('web streams and hijacked replies cannot be stored: the key is released',
   t.equal((await post(app, '/web', 'w')).body, 'web')
   t.equal((await post(app, '/web', 'w')).body, 'web')
   t.equal((await post(app, '/hijack', 'h')).body, 'raw')
-  await new Promise((resolve) => setTimeout(resolve, 20)) // onResponse runs after the client has the response
+  // No onSend ran: the next renewal tick finds the reply ended and gives the key back.
+  await waitUntil(async () => events.filter((event) => event.type === 'released').length === 3, 'the hijacked claim to be released')
   t.equal((await post(app, '/hijack', 'h')).body, 'raw')
+  await waitUntil(async () => events.filter((event) => event.type === 'released').length === 4, 'the second hijacked claim to be released')
   t.equal(calls, 4)
   t.same(events.filter((event) => event.type === 'released').map((event) => event.type === 'released' && event.reason), ['unstorable', 'unstorable', 'unstorable', 'unstorable'])
 })
