@@ -56,13 +56,17 @@ export class RedisLockStore implements LockStore {
     const deadline = Date.now() + request.waitMs
     if (request.waitMs > 0 && !this.#isSubscribed && !this.#closed) await this.#subscribe()
     const handOff = new Promise<number>((resolve) => { this.#handOffs.set(request.token, resolve) })
-    return await this.#queueUntilOwned(request, deadline, handOff)
-      .catch((err: unknown) => {
-        // aborted or unreachable: leave the queue, or hand on a lock granted meanwhile, when Redis answers again
-        this.release(request.resource, request.token).catch(() => {})
-        throw err
-      })
-      .finally(() => this.#handOffs.delete(request.token))
+    let result: StoreAcquireResult
+    try {
+      result = await this.#queueUntilOwned(request, deadline, handOff)
+    } catch (err) {
+      this.#handOffs.delete(request.token)
+      // aborted or unreachable: leave the queue, or hand on a lock granted meanwhile, when Redis answers again
+      this.release(request.resource, request.token).catch(() => {})
+      throw err
+    }
+    this.#handOffs.delete(request.token)
+    return result
   }
 
   async #queueUntilOwned({ resource, token, ttlMs, signal, onContended }: StoreAcquireRequest, deadline: number, handOff: Promise<number>): Promise<StoreAcquireResult> {
