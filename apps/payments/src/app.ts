@@ -85,7 +85,6 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
   }
   const prefix = config.redisKeyPrefix
 
-  await registerOpenApi(app)
   await app.register(authenticate, { db: database.db, adminToken: config.adminToken })
   await app.register(fastifyRateLimit, rateLimitOptions(config, redis))
   await app.register(idempotency, {
@@ -102,6 +101,9 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
     isPrivateRoute: (route) => accessOf(route.config as FastifyContextConfig) !== 'public'
   })
 
+  // After the plugins (their request decorations must exist before any child context is
+  // made) and before the routes (swagger collects routes as they are added).
+  await registerOpenApi(app)
   await app.register(healthRoutes, { database, redis })
   await app.register(userRoutes)
   await app.register(walletRoutes)
