@@ -81,6 +81,8 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
     app.log.warn('REDIS_URL is not set: locks, idempotency records, rate limits and caches are in-process (single instance only)')
   } else {
     redis = createRedisClient(config.redisUrl)
+    // ioredis reconnects by itself; say so in the log rather than as an unhandled 'error' event.
+    redis.on('error', (error: Error) => app.log.warn({ err: error }, 'Redis connection error; reconnecting'))
     await app.register(fastifyRedis, { client: redis, closeClient: true })
   }
   const prefix = config.redisKeyPrefix
