@@ -16,7 +16,7 @@ import { readResponseBody } from './response-body.js'
 import { storageKey } from './storage-key.js'
 import type { ClaimResult, IdempotencyStore } from './store.js'
 import { decodeResponse, encodeResponse } from './stored-response.js'
-import { withTimeout } from './with-timeout.js'
+import { StoreTimeouts } from './store-timeouts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,7 +40,8 @@ type Operation = Extract<IdempotencyEvent, { type: 'store-error' }>['operation']
 
 async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdempotencyOptions): Promise<void> {
   const settings = resolveOptions(options)
-  const { prefix, timeoutMs, encryptionKey } = settings
+  const { prefix, encryptionKey } = settings
+  const timeouts = new StoreTimeouts(settings.timeoutMs)
   const emit = eventEmitter(settings.onEvent, fastify.log)
   const store = settings.store ?? defaultStore()
   if (settings.route.scope === undefined) {
@@ -74,7 +75,7 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
   /** Runs one store call under the timeout; a failure is reported and becomes `undefined`. */
   async function guarded<T>(operation: Operation, event: IdempotencyEventBase, call: Promise<T>): Promise<T | undefined> {
     try {
-      return await withTimeout(call, timeoutMs, operation)
+      return await timeouts.run(call, operation)
     } catch (error) {
       emit({ ...event, type: 'store-error', operation, error: error as Error })
       fastify.log.warn({ err: error, operation, requestId: event.requestId }, '@moolah/fastify-idempotency: store call failed')

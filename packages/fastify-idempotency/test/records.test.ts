@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { MemoryStore } from '../src/index.js'
 import { decodeResponse, encodeResponse } from '../src/stored-response.js'
+import { StoreTimeouts } from '../src/store-timeouts.js'
 
 const response = { statusCode: 201, headers: { 'content-type': 'application/json', 'x-list': ['a', 'b'] }, body: Buffer.from('{"id":"é"}') }
 
@@ -68,4 +69,23 @@ t.test('only the owner renews, commits or releases, and only while in flight', a
   t.equal(await store.renew('missing', 'owner', 1000), false)
   await store.close()
   t.equal(store.size, 0)
+})
+
+t.test('StoreTimeouts: one timer expires every overdue call in order', async (t) => {
+  const timeouts = new StoreTimeouts(60)
+  const never = new Promise<never>(() => {})
+  const keepAlive = setTimeout(() => {}, 5000) // the timeout timer is unref'd; in an app the server keeps the process alive
+  t.teardown(() => clearTimeout(keepAlive))
+  t.equal(await timeouts.run(Promise.resolve('fast'), 'claim'), 'fast')
+  await t.rejects(timeouts.run(Promise.reject(new Error('store down')), 'claim'), /store down/)
+  const started = Date.now()
+  const first = timeouts.run(never, 'claim')
+  const quick = timeouts.run(sleep(10).then(() => 'quick'), 'renew')
+  await sleep(30)
+  const second = timeouts.run(never, 'commit') // due 30 ms after the first: the timer is armed again for it
+  await t.rejects(first, { name: 'StoreTimeoutError', message: 'idempotency store claim timed out after 60 ms' })
+  t.equal(await quick, 'quick', 'a call that settled in time is left alone')
+  await t.rejects(second, /commit timed out/)
+  t.ok(Date.now() - started >= 85, 'the second deadline was kept')
+  t.equal(await timeouts.run(Promise.resolve('again'), 'release'), 'again', 'works after the queue drained')
 })
