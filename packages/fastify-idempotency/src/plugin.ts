@@ -7,7 +7,7 @@ import { DependencyUnavailableError, IdempotencyKeyInUseError, IdempotencyKeyInv
 import { eventEmitter, type IdempotencyEvent, type IdempotencyEventBase } from './events.js'
 import { defaultFingerprint, fingerprintOf } from './fingerprint.js'
 import { readIdempotencyKey } from './idempotency-key.js'
-import { startLeaseRenewal } from './lease-renewal.js'
+import { LeaseRenewals } from './lease-renewals.js'
 import { MemoryStore } from './memory-store.js'
 import { resolveOptions, resolveRouteSettings, type FastifyIdempotencyOptions, type IdempotencyRouteOptions, type RouteSettings, type WaitOptions } from './options.js'
 import { RedisStore } from './redis-store.js'
@@ -71,6 +71,19 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     }
     return cached
   }
+
+  const renewals = new Map<number, LeaseRenewals>()
+  function renewalsFor(leaseMs: number): LeaseRenewals {
+    let forLease = renewals.get(leaseMs)
+    if (forLease === undefined) {
+      forLease = new LeaseRenewals(leaseMs)
+      renewals.set(leaseMs, forLease)
+    }
+    return forLease
+  }
+  fastify.addHook('onClose', async () => {
+    for (const forLease of renewals.values()) forLease.stop()
+  })
 
   /** Runs one store call under the timeout; a failure is reported and becomes `undefined`. */
   async function guarded<T>(operation: Operation, event: IdempotencyEventBase, call: Promise<T>): Promise<T | undefined> {
@@ -160,7 +173,7 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
 
     const claimed: ClaimedRequest = {
       storageKey: recordKey, token, route, event, errored: false, settled: false,
-      stopRenewal: startLeaseRenewal(route.leaseMs, () => renewOrGiveUp(claimed, reply))
+      stopRenewal: renewalsFor(route.leaseMs).add(() => renewOrGiveUp(claimed, reply))
     }
     request[kClaimedRequest] = claimed
     emit({ ...event, type: 'claimed' })
