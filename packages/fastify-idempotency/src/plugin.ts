@@ -86,26 +86,26 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
   })
 
   /** Runs one store call under the timeout; a failure is reported and becomes `undefined`. */
-  async function guarded<T>(operation: Operation, event: IdempotencyEventBase, call: Promise<T>): Promise<T | undefined> {
-    try {
-      return await timeouts.run(call, operation)
-    } catch (error) {
+  function guarded<T>(operation: Operation, event: IdempotencyEventBase, call: Promise<T>, onFailure?: () => void): Promise<T | undefined> {
+    // Not an async function: this is on every request's path, and each async layer costs a promise.
+    return timeouts.run(call, operation).catch((error: unknown) => {
       emit({ ...event, type: 'store-error', operation, error: error as Error })
       fastify.log.warn({ err: error, operation, requestId: event.requestId }, '@moolah/fastify-idempotency: store call failed')
+      onFailure?.()
       return undefined
-    }
+    })
   }
 
   function unavailable(reply: FastifyReply): Error {
     return retryLater(reply, DependencyUnavailableError, RETRY_AFTER_SECONDS)
   }
 
-  async function claim(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimResult | undefined> {
+  function claim(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimResult | undefined> {
     const pending = store.claim(key, { token, fingerprint, leaseMs: route.leaseMs })
-    const result = await guarded('claim', event, pending)
     // A claim that lands after its timeout would block the key for a whole lease: give it back.
-    if (result === undefined) pending.then((late) => late.state === 'claimed' && store.release(key, token)).catch(() => {})
-    return result
+    return guarded('claim', event, pending, () => {
+      pending.then((late) => late.state === 'claimed' && store.release(key, token)).catch(() => {})
+    })
   }
 
   /** `wait`: looks again until the in-flight request is completed or released, or the wait is over. */
