@@ -18,7 +18,7 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 interface Party { apiKey: string, walletId: string }
-interface Result { scenario: string, layers: string, rps: number, p50: number, p99: number, created: number, refused: number }
+interface Result { scenario: string, layers: string, rps: number, p50: number, p99: number, created: number, refused: string }
 
 function log(message: string): void {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`)
@@ -79,8 +79,19 @@ async function load(urls: string[], pick: () => [Party, Party]): Promise<Omit<Re
     p50: runs.reduce((sum, run) => sum + run.latency.p50, 0) / runs.length,
     p99: runs.reduce((sum, run) => sum + run.latency.p99, 0) / runs.length,
     created,
-    refused: runs.reduce((sum, run) => sum + run.non2xx, 0)
+    refused: refusedByStatus(runs)
   }
+}
+
+/** "3× 409" style: which non-2xx statuses were answered, and how often. */
+function refusedByStatus(runs: autocannon.Result[]): string {
+  const counts = new Map<string, number>()
+  for (const run of runs) {
+    for (const [status, { count }] of Object.entries(run.statusCodeStats ?? {})) {
+      if (!status.startsWith('2')) counts.set(status, (counts.get(status) ?? 0) + (count ?? 0))
+    }
+  }
+  return counts.size === 0 ? '0' : [...counts].map(([status, count]) => `${count}× ${status}`).join(', ')
 }
 
 async function measure(layers: string, env: Record<string, string>): Promise<Result[]> {
