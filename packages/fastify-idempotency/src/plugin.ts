@@ -218,15 +218,17 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
   }
 
   fastify.addHook('onError', async (request) => {
+    // `== null`: requests of a child context made before this plugin was registered carry
+    // the hooks but not the decoration, so the property is undefined there.
     const claimed = request[kClaimedRequest]
-    if (claimed !== null) claimed.errored = true
+    if (claimed != null) claimed.errored = true
   })
 
   // onSend sees the final status, headers and bytes; the commit is awaited here, so the
   // record exists before the client can read the response and retry.
   fastify.addHook('onSend', async (request, reply, payload) => {
     const claimed = request[kClaimedRequest]
-    if (claimed === null || claimed.settled) return payload
+    if (claimed == null || claimed.settled) return payload
     claimed.settled = true
     claimed.stopRenewal()
     const statusCode = reply.statusCode

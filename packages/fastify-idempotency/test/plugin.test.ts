@@ -197,3 +197,15 @@ t.test('stored responses are encrypted at rest and replay in plain text', async 
   t.equal(refused.statusCode, 503)
   t.match(events, [{ type: 'store-error', operation: 'decode' }])
 })
+
+t.test('routes of a context made before the plugin was registered keep working', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(async (child) => {
+    child.get('/early', async () => ({ ok: true }))
+    child.get('/early-error', async () => { throw new Error('boom') })
+  })
+  await app.register(idempotency, { store: new MemoryStore(), scope: () => 'user' })
+  t.same((await app.inject('/early')).json(), { ok: true })
+  t.equal((await app.inject('/early-error')).statusCode, 500)
+})
