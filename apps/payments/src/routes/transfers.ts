@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { UnsupportedCurrency } from '../errors.js'
 import { createTransfer, visibleTransfer } from '../ledger/transfers.js'
 import { fencesOf, idempotencyOf, principalId } from './request-context.js'
+import { supportedCurrency } from './supported-currency.js'
 import { Amount, Currency, Id, IdempotencyKeyHeader, IdParams, Reference, Transfer, withProblems } from './schemas.js'
 
 const TransferRequest = Type.Object({
@@ -36,8 +36,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: withProblems({ 201: Transfer }, 400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
     }
   }, async (request, reply) => {
-    const { currency } = request.body
-    if (!supportedCurrencies.includes(currency)) throw new UnsupportedCurrency(currency, supportedCurrencies.join(', '))
+    const currency = supportedCurrency(request.body.currency, supportedCurrencies)
     const { key, fingerprint } = idempotencyOf(request)
     const transfer = await createTransfer(app.database.db, {
       userId: principalId(request),

@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { UnsupportedCurrency, ValidationFailed } from '../errors.js'
+import { ValidationFailed } from '../errors.js'
 import { decodeCursor, walletHistory } from '../ledger/history.js'
 import { createWallet, listWallets, ownedWallet } from '../ledger/wallets.js'
 import { idempotencyOf, principalId } from './request-context.js'
+import { supportedCurrency } from './supported-currency.js'
 import { Currency, Entry, IdempotencyKeyHeader, IdParams, Wallet, withProblems } from './schemas.js'
 
 export const walletRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -21,8 +22,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: withProblems({ 201: Wallet }, 400, 401, 403, 409, 413, 415, 422, 503)
     }
   }, async (request, reply) => {
-    const currency = request.body.currency ?? (supportedCurrencies[0] as string)
-    if (!supportedCurrencies.includes(currency)) throw new UnsupportedCurrency(currency, supportedCurrencies.join(', '))
+    const currency = supportedCurrency(request.body.currency ?? (supportedCurrencies[0] as string), supportedCurrencies)
     const { key, fingerprint } = idempotencyOf(request)
     const wallet = await createWallet(db, { ownerId: principalId(request), currency, idempotencyKey: key, fingerprint })
     return reply.code(201).header('location', `/v1/wallets/${wallet.id}`).send(wallet)
