@@ -49,9 +49,15 @@ export async function lockWallets(tx: Tx, ids: string[]): Promise<Map<string, Wa
   return new Map(rows.map((row) => [row.id, row]))
 }
 
-/** The funding account of a currency: deposits are debited from it, so all balances sum to 0. */
+/**
+ * The funding account of a currency: deposits are debited from it, so all balances sum to 0.
+ * It exists after the first deposit in its currency, so the usual cost is one indexed read;
+ * the first deposit creates it (ON CONFLICT: concurrent first deposits create it once).
+ */
 export async function systemWalletId(tx: Tx, currency: string): Promise<string> {
+  const find = async () => (await tx.select({ id: wallets.id }).from(wallets).where(and(eq(wallets.kind, 'system'), eq(wallets.currency, currency))))[0]
+  const existing = await find()
+  if (existing !== undefined) return existing.id
   await tx.insert(wallets).values({ kind: 'system', currency }).onConflictDoNothing({ target: wallets.currency, where: sql`${wallets.kind} = 'system'` })
-  const [row] = await tx.select({ id: wallets.id }).from(wallets).where(and(eq(wallets.kind, 'system'), eq(wallets.currency, currency)))
-  return (row as { id: string }).id
+  return (await find() as { id: string }).id
 }
