@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
-import postgres from 'postgres'
+import { Cleanup, freshDatabase } from '@moolah/test-utils'
 import { candidates } from './candidates/index.js'
 
 /**
@@ -12,7 +12,6 @@ import { candidates } from './candidates/index.js'
  * bare route of the same process, measured just before and just after the candidate.
  */
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const CONNECTIONS = 16
@@ -108,20 +107,6 @@ async function measure(name: string, databaseUrl: string): Promise<Row> {
   }
 }
 
-async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const name = `bench_idempotency_${process.pid}`
-  const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} })
-  await admin`CREATE DATABASE ${admin(name)}`
-  const url = new URL(DATABASE_URL)
-  url.pathname = `/${name}`
-  try {
-    return await run(url.toString())
-  } finally {
-    await admin`DROP DATABASE IF EXISTS ${admin(name)} WITH (FORCE)`
-    await admin.end()
-  }
-}
-
 async function deleteKeys(): Promise<void> {
   const redis = new Redis(REDIS_URL)
   let cursor = '0'
@@ -173,15 +158,17 @@ function table(rows: Row[]): string {
 }
 
 const rows: Row[] = []
+const cleanup = new Cleanup()
 try {
-  await withDatabase(async (databaseUrl) => {
-    // BENCH_ONLY=naive,moolah measures a subset (substring match).
-    const only = process.env.BENCH_ONLY?.split(',')
-    for (const name of Object.keys(candidates).filter((candidate) => only === undefined || only.some((part) => candidate.includes(part)))) {
-      rows.push(await measure(name, databaseUrl))
-    }
-  })
+  // A database of its own on DATABASE_URL's server, dropped at the end (the test kit's).
+  const databaseUrl = await freshDatabase(cleanup)
+  // BENCH_ONLY=naive,moolah measures a subset (substring match).
+  const only = process.env.BENCH_ONLY?.split(',')
+  for (const name of Object.keys(candidates).filter((candidate) => only === undefined || only.some((part) => candidate.includes(part)))) {
+    rows.push(await measure(name, databaseUrl))
+  }
 } finally {
+  await cleanup.run()
   await deleteKeys()
 }
 console.log(`\n${table(rows)}`)
