@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { freshDatabase } from '@moolah/test-utils'
+import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { createTransfer } from '../src/ledger/transfers.js'
 import { Api } from './helpers/api.js'
@@ -15,8 +16,8 @@ t.test('the ledger on its own', async (t) => {
   const from = await api.createWallet(alice)
   const to = await api.createWallet(alice)
   t.equal((await api.deposit(from.id, 10_000)).statusCode, 201)
-  const transfer = (key: string, fences: Record<string, number> = {}, amount = 100) => createTransfer(db, {
-    userId: alice.id, fromWalletId: from.id, toWalletId: to.id, amount, currency: 'ZAR', reference: null, idempotencyKey: key, fingerprint: `fp-${amount}`, fences
+  const transfer = (key: string, fence?: number, amount = 100) => createTransfer(app.database, {
+    userId: alice.id, fromWalletId: from.id, toWalletId: to.id, amount, currency: 'ZAR', reference: null, idempotencyKey: key, fingerprint: `fp-${amount}`, fence
   })
 
   await t.test('twins racing with one key past the cache: one row, both get it', async (t) => {
@@ -24,16 +25,26 @@ t.test('the ledger on its own', async (t) => {
     const results = await Promise.all(Array.from({ length: 8 }, () => transfer(key)))
     t.equal(new Set(results.map((r) => r.id)).size, 1, 'every twin answers with the same transfer')
     t.equal(await api.balance(alice, from.id), 9_900, 'money moved once')
-    await t.rejects(transfer(key, {}, 101), { code: 'IDEMPOTENCY_KEY_REUSED', statusCode: 422 })
+    await t.rejects(transfer(key, undefined, 101), { code: 'IDEMPOTENCY_KEY_REUSED', statusCode: 422 })
   })
 
   await t.test('fencing: a holder whose lock was superseded cannot write the wallet', async (t) => {
     const fence = Date.now() * 1000
-    await transfer(randomUUID(), { [from.id]: fence, [to.id]: fence })
-    await t.rejects(transfer(randomUUID(), { [from.id]: fence - 1 }), { code: 'CONCURRENT_REQUEST', statusCode: 409 }, 'an older token is refused')
-    await t.rejects(transfer(randomUUID(), { [to.id]: fence }), { code: 'CONCURRENT_REQUEST' }, 'so is the same token twice')
-    await transfer(randomUUID(), { [from.id]: fence + 1, [to.id]: fence + 1 })
+    await transfer(randomUUID(), fence)
+    await t.rejects(transfer(randomUUID(), fence - 1), { code: 'CONCURRENT_REQUEST', statusCode: 409 }, 'an older token is refused')
+    await t.rejects(transfer(randomUUID(), fence), { code: 'CONCURRENT_REQUEST' }, 'so is the same token twice')
+    await transfer(randomUUID(), fence + 1)
     t.equal(await api.balance(alice, from.id), 9_700, 'only the current holders moved money')
+  })
+
+  await t.test('balances past 2^53 stay exact: the funding account after deposits of MAX, MAX and 1', async (t) => {
+    const wallets = [await api.createWallet(alice, 'USD'), await api.createWallet(alice, 'USD'), await api.createWallet(alice, 'USD')]
+    for (const [i, amount] of [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 1].entries()) {
+      t.equal((await api.deposit((wallets[i] as { id: string }).id, amount)).statusCode, 201)
+    }
+    const result = await db.execute(sql`SELECT balance::text AS balance FROM wallets WHERE kind = 'system' AND currency = 'USD'`)
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ balance: string }>
+    t.same(rows, [{ balance: (-(2n * BigInt(Number.MAX_SAFE_INTEGER) + 1n)).toString() }], 'exactly -(2 * MAX + 1)')
   })
 
   await t.test('the ledger invariants hold', (t) => checkLedger(t, db))

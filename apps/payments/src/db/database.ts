@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { migrateEmbedded, migratePostgresUnderLock } from './migrate.js'
 import * as schema from './schema.js'
+import type { Statement } from './statement.js'
 import { withTimeout } from '../with-timeout.js'
 
 /** The Drizzle database both drivers give: code above this layer never knows which it has. */
@@ -16,6 +17,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
 export interface Database {
   db: Db
   kind: 'postgres' | 'pglite'
+  /** Runs a prepared statement (see statement.ts) and returns its rows. */
+  run<Row>(statement: Statement<Row>, params: readonly unknown[]): Promise<Row[]>
   /** Applies pending migrations (see migrate.ts). */
   migrate(): Promise<void>
   /** Resolves when a trivial query answers within `timeoutMs`. */
@@ -43,6 +46,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   })
   const url = options.url
   return database(drizzlePostgres(client, { schema }), 'postgres', {
+    run: <Row>(statement: Statement<Row>, params: readonly unknown[]) => client.unsafe(statement.text, params as never[], { prepare: true }) as unknown as Promise<Row[]>,
     migrate: () => migratePostgresUnderLock(url),
     close: () => client.end({ timeout: 5 })
   })
@@ -54,16 +58,17 @@ async function openPglite(dataDir: string): Promise<Database> {
   const client = new PGlite(dir)
   const db = drizzlePglite(client, { schema })
   return database(db, 'pglite', {
+    run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) => (await client.query<Row>(statement.text, params as unknown[])).rows,
     migrate: () => migrateEmbedded(db),
     close: () => client.close()
   })
 }
 
-function database(db: Db, kind: Database['kind'], lifecycle: Pick<Database, 'migrate' | 'close'>): Database {
+function database(db: Db, kind: Database['kind'], driver: Pick<Database, 'run' | 'migrate' | 'close'>): Database {
   return {
     db,
     kind,
-    ...lifecycle,
+    ...driver,
     ping: async (timeoutMs) => { await withTimeout(db.execute(sql`SELECT 1`), timeoutMs) }
   }
 }

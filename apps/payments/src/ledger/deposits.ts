@@ -1,12 +1,9 @@
-import { and, eq } from 'drizzle-orm'
-import type { Db } from '../db/database.js'
-import { deposits, wallets } from '../db/schema.js'
-import { WalletNotFound } from '../errors.js'
-import { exactlyOnce } from './exactly-once.js'
+import type { Database } from '../db/database.js'
+import { statement } from '../db/statement.js'
+import { AmountTooLarge, WalletNotFound } from '../errors.js'
+import { sameRequest } from './exactly-once.js'
 import { isId } from './ids.js'
-import { postMovement } from './post-movement.js'
 import { depositView } from './views.js'
-import { lockWallets, systemWalletId } from './wallets.js'
 
 export interface CreateDeposit {
   walletId: string
@@ -15,44 +12,27 @@ export interface CreateDeposit {
   principal: string
   idempotencyKey: string
   fingerprint: string
-  fences: Readonly<Record<string, number>>
 }
 
-/** Funds a user wallet from the system account of its currency. */
-export async function createDeposit(db: Db, input: CreateDeposit) {
-  const row = await exactlyOnce(
-    input.fingerprint,
-    async () => (await db.select().from(deposits).where(and(eq(deposits.principal, input.principal), eq(deposits.idempotencyKey, input.idempotencyKey))))[0],
-    () => db.transaction(async (tx) => {
-      const [target] = isId(input.walletId) ? await tx.select().from(wallets).where(and(eq(wallets.id, input.walletId), eq(wallets.kind, 'user'))) : []
-      if (target === undefined) throw new WalletNotFound(input.walletId)
-      const fundingId = await systemWalletId(tx, target.currency)
-      const locked = await lockWallets(tx, [target.id, fundingId])
-      const funding = locked.get(fundingId)
-      const credited = locked.get(target.id)
-      /* c8 ignore next -- wallets are never deleted, so rows just read are still there */
-      if (funding === undefined || credited === undefined) throw new WalletNotFound(input.walletId)
-      const [deposit] = await tx.insert(deposits).values({
-        walletId: target.id,
-        amount: input.amount,
-        currency: target.currency,
-        reference: input.reference,
-        principal: input.principal,
-        idempotencyKey: input.idempotencyKey,
-        requestFingerprint: input.fingerprint
-      }).returning()
-      const created = deposit as typeof deposits.$inferSelect
-      await postMovement(tx, {
-        kind: 'deposit',
-        debit: funding,
-        credit: credited,
-        amount: input.amount,
-        reference: input.reference,
-        depositId: created.id,
-        fences: input.fences
-      })
-      return created
-    })
-  )
-  return depositView(row)
+type Outcome = 'CREATED' | 'EXISTING' | 'WALLET_NOT_FOUND' | 'AMOUNT_TOO_LARGE'
+
+// The whole posting is post_deposit() (drizzle/0001_ledger_functions.sql): one statement.
+const POST_DEPOSIT = statement<{ outcome: Outcome, deposit_id: string, currency: string, request_fingerprint: string, created_at: Date }>(
+  'SELECT outcome, deposit_id, currency, request_fingerprint, created_at FROM post_deposit($1, $2, $3, $4, $5, $6)'
+)
+
+/** Funds a user wallet from the system account of its currency, in one statement. */
+export async function createDeposit(database: Database, input: CreateDeposit) {
+  if (!isId(input.walletId)) throw new WalletNotFound(input.walletId)
+  const [row] = await database.run(POST_DEPOSIT, [input.principal, input.walletId, input.amount, input.reference, input.idempotencyKey, input.fingerprint])
+  /* c8 ignore next -- a function with OUT parameters always returns exactly one row */
+  if (row === undefined) throw new Error('post_deposit returned no row')
+  switch (row.outcome) {
+    case 'CREATED':
+    case 'EXISTING':
+      sameRequest(row.request_fingerprint, input.fingerprint)
+      return depositView({ ...input, id: row.deposit_id, currency: row.currency, createdAt: new Date(row.created_at) })
+    case 'WALLET_NOT_FOUND': throw new WalletNotFound(input.walletId)
+    case 'AMOUNT_TOO_LARGE': throw new AmountTooLarge()
+  }
 }

@@ -1,36 +1,34 @@
 import { pgErrorCode, UNIQUE_VIOLATION } from '../db/pg-error.js'
 import { IdempotencyKeyReused } from '../errors.js'
 
-export interface IdempotentRow {
-  requestFingerprint: string | null
-}
-
 /**
  * The database half of idempotency: rows that move money or create resources carry the
  * request's (principal, Idempotency-Key) under a UNIQUE constraint, so even with the Redis
  * record gone a retry finds the first result instead of executing twice. A retry with the
  * same fingerprint gets that row back; a different request with the same key is refused.
  */
-export async function exactlyOnce<T extends IdempotentRow>(
+export function sameRequest(storedFingerprint: string | null, fingerprint: string): void {
+  if (storedFingerprint !== fingerprint) throw new IdempotencyKeyReused()
+}
+
+/**
+ * Creates the row; when the unique key says it exists (a retry past the cache, or a concurrent
+ * twin that committed first), answers with that row instead. No read before the insert: the
+ * violation is what tells the rare retry from a first request.
+ */
+export async function exactlyOnce<T extends { requestFingerprint: string | null }>(
   fingerprint: string,
-  findExisting: () => Promise<T | undefined>,
-  create: () => Promise<T>
+  create: () => Promise<T>,
+  findExisting: () => Promise<T | undefined>
 ): Promise<T> {
-  const existing = await findExisting()
-  if (existing !== undefined) return sameRequest(existing, fingerprint)
   try {
     return await create()
   } catch (error) {
-    // A concurrent twin committed first; its row is the answer.
     if (pgErrorCode(error) !== UNIQUE_VIOLATION) throw error
     const winner = await findExisting()
     /* c8 ignore next -- the violated constraint may be another unique index only if the schema changes */
     if (winner === undefined) throw error
-    return sameRequest(winner, fingerprint)
+    sameRequest(winner.requestFingerprint, fingerprint)
+    return winner
   }
-}
-
-function sameRequest<T extends IdempotentRow>(row: T, fingerprint: string): T {
-  if (row.requestFingerprint !== fingerprint) throw new IdempotencyKeyReused()
-  return row
 }

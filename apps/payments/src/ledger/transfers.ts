@@ -1,12 +1,11 @@
 import { and, eq, or } from 'drizzle-orm'
-import type { Db } from '../db/database.js'
+import type { Database, Db } from '../db/database.js'
 import { transfers, wallets } from '../db/schema.js'
-import { CurrencyMismatch, SameWallet, TransferNotFound, WalletNotFound } from '../errors.js'
-import { exactlyOnce } from './exactly-once.js'
+import { statement } from '../db/statement.js'
+import { AmountTooLarge, CurrencyMismatch, InsufficientFunds, LockLost, SameWallet, TransferNotFound, WalletNotFound } from '../errors.js'
+import { sameRequest } from './exactly-once.js'
 import { isId } from './ids.js'
-import { postMovement } from './post-movement.js'
 import { transferView } from './views.js'
-import { lockWallets } from './wallets.js'
 
 export interface CreateTransfer {
   userId: string
@@ -17,44 +16,44 @@ export interface CreateTransfer {
   reference: string | null
   idempotencyKey: string
   fingerprint: string
-  fences: Readonly<Record<string, number>>
+  /** Fencing token of the distributed lock this request holds on the debited wallet, if any. */
+  fence: number | undefined
 }
 
-/**
- * Moves money between two wallets in one transaction: both rows locked in id order,
- * ownership, currency and balance checked on the locked rows, one transfer row (unique per
- * principal and key), two journal lines, two balances. Any failure leaves nothing behind.
- */
-export async function createTransfer(db: Db, input: CreateTransfer) {
-  const row = await exactlyOnce(
-    input.fingerprint,
-    async () => (await db.select().from(transfers).where(and(eq(transfers.principal, input.userId), eq(transfers.idempotencyKey, input.idempotencyKey))))[0],
-    () => db.transaction(async (tx) => {
-      const ids = [input.fromWalletId, input.toWalletId]
-      const locked = ids.every(isId) ? await lockWallets(tx, ids) : new Map()
-      const from = locked.get(input.fromWalletId)
-      const to = locked.get(input.toWalletId)
-      if (from === undefined || from.ownerId !== input.userId) throw new WalletNotFound(input.fromWalletId)
-      if (input.fromWalletId === input.toWalletId) throw new SameWallet()
-      if (to === undefined || to.kind !== 'user') throw new WalletNotFound(input.toWalletId)
-      if (from.currency !== input.currency || to.currency !== input.currency) throw new CurrencyMismatch(input.currency)
+type Outcome = 'CREATED' | 'EXISTING' | 'SOURCE_NOT_FOUND' | 'SAME_WALLET' | 'DESTINATION_NOT_FOUND' | 'CURRENCY_MISMATCH' | 'LOCK_LOST' | 'INSUFFICIENT_FUNDS' | 'AMOUNT_TOO_LARGE'
 
-      const [transfer] = await tx.insert(transfers).values({
-        fromWalletId: from.id,
-        toWalletId: to.id,
-        amount: input.amount,
-        currency: input.currency,
-        reference: input.reference,
-        principal: input.userId,
-        idempotencyKey: input.idempotencyKey,
-        requestFingerprint: input.fingerprint
-      }).returning()
-      const created = transfer as typeof transfers.$inferSelect
-      await postMovement(tx, { kind: 'transfer', debit: from, credit: to, amount: input.amount, reference: input.reference, transferId: created.id, fences: input.fences })
-      return created
-    })
-  )
-  return transferView(row)
+// The whole posting is post_transfer() (drizzle/0001_ledger_functions.sql): one statement.
+const POST_TRANSFER = statement<{ outcome: Outcome, transfer_id: string, request_fingerprint: string, created_at: Date }>(
+  'SELECT outcome, transfer_id, request_fingerprint, created_at FROM post_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9)'
+)
+
+/**
+ * Moves money between two wallets in one statement: both rows locked in id order, ownership,
+ * currency and balance checked on the locked rows, one transfer row (unique per principal and
+ * key), two journal lines, two balances. Any failure leaves nothing behind.
+ */
+export async function createTransfer(database: Database, input: CreateTransfer) {
+  const { fromWalletId, toWalletId } = input
+  if (!isId(fromWalletId)) throw new WalletNotFound(fromWalletId)
+  if (!isId(toWalletId)) throw new WalletNotFound(toWalletId)
+  const [row] = await database.run(POST_TRANSFER, [
+    input.userId, fromWalletId, toWalletId, input.amount, input.currency, input.reference, input.idempotencyKey, input.fingerprint, input.fence ?? null
+  ])
+  /* c8 ignore next -- a function with OUT parameters always returns exactly one row */
+  if (row === undefined) throw new Error('post_transfer returned no row')
+  switch (row.outcome) {
+    case 'CREATED':
+    case 'EXISTING':
+      sameRequest(row.request_fingerprint, input.fingerprint)
+      return transferView({ ...input, id: row.transfer_id, status: 'completed', createdAt: new Date(row.created_at) })
+    case 'SOURCE_NOT_FOUND': throw new WalletNotFound(fromWalletId)
+    case 'DESTINATION_NOT_FOUND': throw new WalletNotFound(toWalletId)
+    case 'SAME_WALLET': throw new SameWallet()
+    case 'CURRENCY_MISMATCH': throw new CurrencyMismatch(input.currency)
+    case 'LOCK_LOST': throw new LockLost()
+    case 'INSUFFICIENT_FUNDS': throw new InsufficientFunds()
+    case 'AMOUNT_TOO_LARGE': throw new AmountTooLarge()
+  }
 }
 
 /** Visible to the owner of either wallet; to anyone else it does not exist. */

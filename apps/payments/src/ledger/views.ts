@@ -6,11 +6,11 @@ export function walletView(row: typeof wallets.$inferSelect) {
   return { id: row.id, ownerId: row.ownerId as string, currency: row.currency, balance: row.balance, createdAt: row.createdAt.toISOString() }
 }
 
-export function depositView(row: typeof deposits.$inferSelect) {
+export function depositView(row: Pick<typeof deposits.$inferSelect, 'id' | 'walletId' | 'amount' | 'currency' | 'reference' | 'createdAt'>) {
   return { id: row.id, walletId: row.walletId, amount: row.amount, currency: row.currency, reference: row.reference, createdAt: row.createdAt.toISOString() }
 }
 
-export function transferView(row: typeof transfers.$inferSelect) {
+export function transferView(row: Pick<typeof transfers.$inferSelect, 'id' | 'fromWalletId' | 'toWalletId' | 'amount' | 'currency' | 'reference' | 'status' | 'createdAt'>) {
   return {
     id: row.id,
     fromWalletId: row.fromWalletId,

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createDeposit } from '../ledger/deposits.js'
-import { fencesOf, idempotencyOf, principalId } from './request-context.js'
+import { idempotencyOf, principalId } from './request-context.js'
 import { Amount, Deposit, Id, IdempotencyKeyHeader, Reference, withProblems } from './schemas.js'
 
 const DepositRequest = Type.Object({ walletId: Id, amount: Amount, reference: Type.Optional(Reference) }, { additionalProperties: false })
@@ -10,10 +10,9 @@ export const depositRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/deposits', {
     config: {
       access: 'admin',
-      idempotency: true,
-      // The funding account is a single hot row per currency: its row lock orders deposits,
-      // and a Redis lock on it would serialize every deposit of the currency for nothing.
-      walletLock: (request) => [(request.body as { walletId: string }).walletId]
+      // No wallet lock: a deposit credits the user's wallet, which cannot be overdrawn by it, and
+      // debits the funding account, which has no lower bound; the row locks order them.
+      idempotency: true
     },
     schema: {
       tags: ['deposits'],
@@ -25,14 +24,13 @@ export const depositRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const { key, fingerprint } = idempotencyOf(request)
-    const deposit = await createDeposit(app.database.db, {
-      walletId: request.body.walletId,
+    const deposit = await createDeposit(app.database, {
+      walletId: request.body.walletId.toLowerCase(),
       amount: request.body.amount,
       reference: request.body.reference ?? null,
       principal: principalId(request),
       idempotencyKey: key,
-      fingerprint,
-      fences: fencesOf(request)
+      fingerprint
     })
     return reply.code(201).send(deposit)
   })

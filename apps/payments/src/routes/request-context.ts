@@ -17,9 +17,9 @@ export function idempotencyOf(request: FastifyRequest): { key: string, fingerpri
   return { key: request.idempotency.key, fingerprint: request.idempotency.fingerprint }
 }
 
-/** The fencing tokens of the wallet locks this request holds, by wallet id. */
-export function fencesOf(request: FastifyRequest): Readonly<Record<string, number>> {
-  /* c8 ignore next -- money routes always name wallets to lock; the lock plugin throws if it cannot */
-  if (request.walletLock === null) throw new Error('money route reached without its wallet locks')
-  return request.walletLock.fences
+/** The fencing token of the wallet lock this request holds on `walletId`. */
+export function fenceOf(request: FastifyRequest, walletId: string): number | undefined {
+  /* c8 ignore next -- money routes always name a wallet to lock; the lock plugin throws if it cannot */
+  if (request.walletLock === null) throw new Error('money route reached without its wallet lock')
+  return request.walletLock.fences[walletId]
 }

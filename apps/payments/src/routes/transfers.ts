@@ -1,7 +1,9 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { WalletNotFound } from '../errors.js'
 import { createTransfer, visibleTransfer } from '../ledger/transfers.js'
-import { fencesOf, idempotencyOf, principalId } from './request-context.js'
+import { WalletDirectory } from '../ledger/wallet-directory.js'
+import { fenceOf, idempotencyOf, principalId } from './request-context.js'
 import { supportedCurrency } from './supported-currency.js'
 import { Amount, Currency, Id, IdempotencyKeyHeader, IdParams, Reference, Transfer, withProblems } from './schemas.js'
 
@@ -13,18 +15,19 @@ const TransferRequest = Type.Object({
   reference: Type.Optional(Reference)
 }, { additionalProperties: false })
 
+type TransferBody = Static<typeof TransferRequest>
+
 export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { supportedCurrencies } = app.config
+  const directory = new WalletDirectory(app.database)
 
   app.post('/v1/transfers', {
     config: {
       access: 'user',
       idempotency: true,
-      // Both sides, so two opposite transfers queue instead of racing; the plugin sorts them.
-      walletLock: (request) => {
-        const body = request.body as { fromWalletId: string, toWalletId: string }
-        return [body.fromWalletId, body.toWalletId]
-      },
+      // Only the debited wallet: a credit cannot overdraw, so the credited wallet is serialized
+      // by its row lock alone and many payers into one merchant never queue here.
+      walletLock: (request) => (request.body as TransferBody).fromWalletId,
       rateLimit: { max: app.config.rateLimitTransfersMax, timeWindow: '1 minute' }
     },
     schema: {
@@ -34,11 +37,20 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
       headers: IdempotencyKeyHeader,
       body: TransferRequest,
       response: withProblems({ 201: Transfer }, 400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
+    },
+    // Before the wallet lock (taken in the last preHandler): only the owner of the debited
+    // wallet may queue on its lock, and ids are compared in one spelling.
+    preHandler: async (request) => {
+      const body = request.body
+      body.fromWalletId = body.fromWalletId.toLowerCase()
+      body.toWalletId = body.toWalletId.toLowerCase()
+      const debited = await directory.facts(body.fromWalletId)
+      if (debited?.ownerId !== principalId(request)) throw new WalletNotFound(body.fromWalletId)
     }
   }, async (request, reply) => {
     const currency = supportedCurrency(request.body.currency, supportedCurrencies)
     const { key, fingerprint } = idempotencyOf(request)
-    const transfer = await createTransfer(app.database.db, {
+    const transfer = await createTransfer(app.database, {
       userId: principalId(request),
       fromWalletId: request.body.fromWalletId,
       toWalletId: request.body.toWalletId,
@@ -47,7 +59,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reference: request.body.reference ?? null,
       idempotencyKey: key,
       fingerprint,
-      fences: fencesOf(request)
+      fence: fenceOf(request, request.body.fromWalletId)
     })
     return reply.code(201).header('location', `/v1/transfers/${transfer.id}`).send(transfer)
   })
