@@ -12,9 +12,13 @@ export interface RetryableError extends FastifyError {
   retryAfter: number
 }
 
-/** Sets `Retry-After` on the reply and returns the error (with `retryAfter`) for throwing. */
-export function retryLater(reply: FastifyReply, ErrorClass: FastifyErrorConstructor, retryAfterSeconds: number): RetryableError {
-  const error = new ErrorClass() as RetryableError
+/**
+ * Sets `Retry-After` on the reply and returns the error (with `retryAfter`) for throwing.
+ * `cause` is kept for the application and logs only: the message stays fixed, so a store's
+ * own error text never reaches the client.
+ */
+export function retryLater(reply: FastifyReply, ErrorClass: FastifyErrorConstructor, retryAfterSeconds: number, cause?: unknown): RetryableError {
+  const error = (cause === undefined ? new ErrorClass() : new ErrorClass({ cause })) as RetryableError
   error.retryAfter = retryAfterSeconds
   reply.header('retry-after', String(retryAfterSeconds))
   return error

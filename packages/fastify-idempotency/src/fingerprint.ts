@@ -24,16 +24,14 @@ function serialize(value: unknown): string | undefined {
 }
 
 /**
- * The default request fingerprint: sha256 (base64url) of method, route pattern and
- * the canonical body (raw bytes for Buffer bodies, the text for string bodies).
+ * The default request fingerprint: sha256 (base64url) of method, request target (path and
+ * query string exactly as received, so `/x/flash` and `/x/easypay` on one route pattern are
+ * different requests) and the canonical body (raw bytes for Buffer bodies, the text for
+ * string bodies).
  */
 export function defaultFingerprint(request: FastifyRequest): string {
-  return fingerprintOf(request.method, String(request.routeOptions.url), request.body)
-}
-
-/** `defaultFingerprint` from its parts (the plugin already holds the route pattern). */
-export function fingerprintOf(method: string, route: string, body: unknown): string {
-  const head = `${method}\n${route}\n`
+  const head = `${request.method}\n${request.url}\n`
+  const body = request.body
   if (Buffer.isBuffer(body)) return sha256(Buffer.concat([Buffer.from(head), body]))
   return sha256(head + (typeof body === 'string' ? body : canonicalJson(body)))
 }

@@ -20,7 +20,7 @@ export interface IdempotencyRouteOptions {
   required?: boolean
   /** The principal the key belongs to, e.g. the authenticated user id. */
   scope?: ScopeFunction
-  /** Identifies "the same request". Default: sha256 of method, route and canonical JSON body. */
+  /** Identifies "the same request". Default: sha256 of method, path and query string as received, and canonical JSON body. */
   fingerprint?: FingerprintFunction
   /** Wait for an in-flight request with the same key and replay its result instead of answering 409. Default false. */
   wait?: boolean | WaitOptions

@@ -5,7 +5,6 @@ import fp from 'fastify-plugin'
 import type { Cluster, Redis } from 'ioredis'
 import { DependencyUnavailableError, IdempotencyKeyInUseError, IdempotencyKeyInvalidError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, retryLater } from './errors.js'
 import { eventEmitter, type IdempotencyEvent, type IdempotencyEventBase } from './events.js'
-import { defaultFingerprint, fingerprintOf } from './fingerprint.js'
 import { readIdempotencyKey } from './idempotency-key.js'
 import { LeaseRenewals } from './lease-renewals.js'
 import { MemoryStore } from './memory-store.js'
@@ -37,6 +36,9 @@ declare module 'fastify' {
 const RETRY_AFTER_SECONDS = 1
 
 type Operation = Extract<IdempotencyEvent, { type: 'store-error' }>['operation']
+
+/** A claim's answer, or the store failure (timeout included) that prevented one. */
+type ClaimOutcome = ClaimResult | { state: 'unavailable', error: unknown }
 
 async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdempotencyOptions): Promise<void> {
   const settings = resolveOptions(options)
@@ -85,34 +87,40 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     for (const forLease of renewals.values()) forLease.stop()
   })
 
+  function reportStoreError(operation: Operation, event: IdempotencyEventBase, error: unknown): void {
+    emit({ ...event, type: 'store-error', operation, error: error as Error })
+    fastify.log.warn({ err: error, operation, requestId: event.requestId }, '@moolah/fastify-idempotency: store call failed')
+  }
+
   /** Runs one store call under the timeout; a failure is reported and becomes `undefined`. */
-  function guarded<T>(operation: Operation, event: IdempotencyEventBase, call: Promise<T>, onFailure?: () => void): Promise<T | undefined> {
+  function guarded<T>(operation: Operation, event: IdempotencyEventBase, call: Promise<T>): Promise<T | undefined> {
     // Not an async function: this is on every request's path, and each async layer costs a promise.
     return timeouts.run(call, operation).catch((error: unknown) => {
-      emit({ ...event, type: 'store-error', operation, error: error as Error })
-      fastify.log.warn({ err: error, operation, requestId: event.requestId }, '@moolah/fastify-idempotency: store call failed')
-      onFailure?.()
+      reportStoreError(operation, event, error)
       return undefined
     })
   }
 
-  function unavailable(reply: FastifyReply): Error {
-    return retryLater(reply, DependencyUnavailableError, RETRY_AFTER_SECONDS)
+  /** The 503: the underlying error (already logged) is only the `cause`, never the message. */
+  function unavailable(reply: FastifyReply, cause: unknown): Error {
+    return retryLater(reply, DependencyUnavailableError, RETRY_AFTER_SECONDS, cause)
   }
 
-  function claim(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimResult | undefined> {
+  function claim(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimOutcome> {
     const pending = store.claim(key, { token, fingerprint, leaseMs: route.leaseMs })
-    // A claim that lands after its timeout would block the key for a whole lease: give it back.
-    return guarded('claim', event, pending, () => {
+    return timeouts.run(pending, 'claim').catch((error: unknown): ClaimOutcome => {
+      reportStoreError('claim', event, error)
+      // A claim that lands after its timeout would block the key for a whole lease: give it back.
       pending.then((late) => late.state === 'claimed' && store.release(key, token)).catch(() => {})
+      return { state: 'unavailable', error }
     })
   }
 
   /** `wait`: looks again until the in-flight request is completed or released, or the wait is over. */
-  async function claimAndWait(key: string, token: string, fingerprint: string, wait: Required<WaitOptions>, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimResult | undefined> {
+  async function claimAndWait(key: string, token: string, fingerprint: string, wait: Required<WaitOptions>, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimOutcome> {
     let result = await claim(key, token, fingerprint, route, event)
     const deadline = Date.now() + wait.timeoutMs
-    while (result?.state === 'in-flight' && result.fingerprint === fingerprint && Date.now() < deadline) {
+    while (result.state === 'in-flight' && result.fingerprint === fingerprint && Date.now() < deadline) {
       await sleep(wait.intervalMs)
       result = await claim(key, token, fingerprint, route, event)
     }
@@ -147,7 +155,7 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     const scopeResult = route.scope === undefined ? '' : route.scope(request)
     const scope = typeof scopeResult === 'string' ? scopeResult : await scopeResult
     if (typeof scope !== 'string') throw new TypeError('@moolah/fastify-idempotency: scope(request) must return a string')
-    const fingerprintResult = route.fingerprint === defaultFingerprint ? fingerprintOf(request.method, routeUrl, request.body) : route.fingerprint(request)
+    const fingerprintResult = route.fingerprint(request)
     const fingerprint = typeof fingerprintResult === 'string' ? fingerprintResult : await fingerprintResult
     const key = parsed.key
     request.idempotency = { key, scope, fingerprint }
@@ -156,8 +164,8 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     const token = randomUUID()
 
     const result = route.wait === undefined ? await claim(recordKey, token, fingerprint, route, event) : await claimAndWait(recordKey, token, fingerprint, route.wait, route, event)
-    if (result === undefined) {
-      if (settings.failMode === 'closed') throw unavailable(reply)
+    if (result.state === 'unavailable') {
+      if (settings.failMode === 'closed') throw unavailable(reply, result.error)
       request.log.warn({ key }, '@moolah/fastify-idempotency: store unavailable, running the request without idempotency (failMode open)')
       return
     }
@@ -204,8 +212,8 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
       stored = decodeResponse(bytes, encryptionKey, recordKey)
     } catch (error) {
       // The record proves the request ran; running it again is never the answer, whatever failMode says.
-      emit({ ...event, type: 'store-error', operation: 'decode', error: error as Error })
-      throw unavailable(reply)
+      reportStoreError('decode', event, error)
+      throw unavailable(reply, error)
     }
     emit({ ...event, type: 'replayed', statusCode: stored.statusCode })
     return reply.code(stored.statusCode).headers(stored.headers).header('idempotent-replayed', 'true').send(stored.body)

@@ -49,6 +49,7 @@ t.test('closed mode: a stopped Redis is 503; everything recovers after a restart
   await server.stop()
   const [response, elapsed] = await timed(() => post(app, '/transfers', 'stopped'))
   t.equal(response.statusCode, 503)
+  t.equal(response.headers['retry-after'], '1')
   t.ok(elapsed < TIMEOUT_MS + 300, `answered in ${elapsed} ms`)
   await server.restart()
   await waitUntil(async () => (await post(app, '/transfers', 'stopped')).statusCode === 201, 'recovery after restart')

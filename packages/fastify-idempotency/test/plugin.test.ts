@@ -195,6 +195,7 @@ t.test('stored responses are encrypted at rest and replay in plain text', async 
   const { app: misconfigured, events } = await buildApp(t, { store: new RedisStore({ client }), prefix, encryptionKey: randomBytes(32), failMode: 'open' }, routes)
   const refused = await post(misconfigured, '/cards', 'enc')
   t.equal(refused.statusCode, 503)
+  t.equal(refused.headers['retry-after'], '1')
   t.match(events, [{ type: 'store-error', operation: 'decode' }])
 })
 

@@ -46,7 +46,7 @@ t.test('canonical JSON sorts keys at every depth and keeps array order', async (
   t.equal(canonicalJson('text'), '"text"')
 })
 
-t.test('the default fingerprint covers method, route pattern and canonical body', async (t) => {
+t.test('the default fingerprint covers method, path and query string as received, and canonical body', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
   const prints: string[] = []
@@ -54,19 +54,24 @@ t.test('the default fingerprint covers method, route pattern and canonical body'
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => done(null, body))
   app.post('/a/:id', async (request) => { prints.push(defaultFingerprint(request)); return 'ok' })
   app.put('/a/:id', async (request) => { prints.push(defaultFingerprint(request)); return 'ok' })
-  await app.inject({ method: 'POST', url: '/a/1', payload: { x: 1, y: 2 } })
-  await app.inject({ method: 'POST', url: '/a/2', payload: { y: 2, x: 1 } })
-  await app.inject({ method: 'PUT', url: '/a/1', payload: { x: 1, y: 2 } })
-  await app.inject({ method: 'POST', url: '/a/1', payload: { x: 2, y: 2 } })
-  await app.inject({ method: 'POST', url: '/a/1', payload: Buffer.from('raw'), headers: { 'content-type': 'application/octet-stream' } })
-  await app.inject({ method: 'POST', url: '/a/1', payload: 'raw', headers: { 'content-type': 'text/plain' } })
-  await app.inject({ method: 'POST', url: '/a/1' })
-  t.equal(prints[0], prints[1], 'same route pattern and canonical body')
-  t.not(prints[0], prints[2], 'method matters')
-  t.not(prints[0], prints[3], 'body matters')
-  t.equal(prints[4], prints[5], 'raw bytes and text hash the same way')
-  t.equal(new Set(prints).size, 5)
-  t.match(prints[0], /^[A-Za-z0-9_-]{43}$/)
+  const fingerprint = async (method: 'POST' | 'PUT', url: string, payload?: string | Buffer | Record<string, unknown>, contentType?: string): Promise<string> => {
+    await app.inject({ method, url, ...(payload === undefined ? {} : { payload }), ...(contentType === undefined ? {} : { headers: { 'content-type': contentType } }) })
+    return prints.at(-1) as string
+  }
+  const base = await fingerprint('POST', '/a/1', { x: 1, y: 2 })
+  t.match(base, /^[A-Za-z0-9_-]{43}$/)
+  t.equal(await fingerprint('POST', '/a/1', { y: 2, x: 1 }), base, 'same path and canonical body')
+  const different = {
+    method: await fingerprint('PUT', '/a/1', { x: 1, y: 2 }),
+    body: await fingerprint('POST', '/a/1', { x: 2, y: 2 }),
+    'path parameter': await fingerprint('POST', '/a/2', { x: 1, y: 2 }),
+    'query string': await fingerprint('POST', '/a/1?currency=ZAR', { x: 1, y: 2 }),
+    'query string order': await fingerprint('POST', '/a/1?b=2&a=1', { x: 1, y: 2 }),
+    'no body': await fingerprint('POST', '/a/1')
+  }
+  t.equal(new Set([base, ...Object.values(different)]).size, 7, `each differs: ${Object.keys(different).join(', ')}`)
+  t.not(await fingerprint('POST', '/a/1?a=1&b=2', { x: 1, y: 2 }), different['query string order'], 'the query string is taken exactly, not reordered')
+  t.equal(await fingerprint('POST', '/a/1', Buffer.from('raw'), 'application/octet-stream'), await fingerprint('POST', '/a/1', 'raw', 'text/plain'), 'raw bytes and text hash the same way')
 })
 
 t.test('storage keys are one fixed-length key per scope, method, route and key', async (t) => {

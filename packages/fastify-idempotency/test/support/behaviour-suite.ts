@@ -104,6 +104,7 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
     t.equal(reusedWhileInFlight.json().code, 'IDEMPOTENCY_KEY_REUSED')
     const conflict = await post(app, '/transfers', 'shared', { amount: 1 })
     t.equal(conflict.statusCode, 409)
+    t.equal(conflict.headers['retry-after'], '1')
     held.open()
     t.equal((await inFlight).statusCode, 201)
 
@@ -118,6 +119,29 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
     t.equal(calls, 2)
     t.ok(events.some((event) => event.type === 'mismatch'))
     t.ok(events.some((event) => event.type === 'conflict'))
+  })
+
+  t.test('same key on another path or query string of one route pattern is 422, never the other answer', async (t) => {
+    const calls: string[] = []
+    const { app } = await buildApp(t, isolated(), (app) => {
+      app.post('/providers/:provider/refresh', async (request, reply) => {
+        calls.push(request.url)
+        return reply.code(201).send({ refreshed: (request.params as { provider: string }).provider })
+      })
+    })
+    t.same((await post(app, '/providers/flash/refresh', 'refresh-1')).json(), { refreshed: 'flash' })
+    const otherPath = await post(app, '/providers/easypay/refresh', 'refresh-1')
+    t.equal(otherPath.statusCode, 422, "easypay does not get flash's answer")
+    t.equal(otherPath.json().code, 'IDEMPOTENCY_KEY_REUSED')
+    t.equal((await post(app, '/providers/flash/refresh', 'refresh-1')).headers['idempotent-replayed'], 'true', 'the exact retry still replays')
+
+    t.equal((await post(app, '/providers/flash/refresh?dryRun=true', 'refresh-2')).statusCode, 201)
+    const otherQuery = await post(app, '/providers/flash/refresh?dryRun=false', 'refresh-2')
+    t.equal(otherQuery.statusCode, 422)
+    t.equal(otherQuery.json().code, 'IDEMPOTENCY_KEY_REUSED')
+    t.equal((await post(app, '/providers/flash/refresh', 'refresh-2')).statusCode, 422, 'dropping the query string is a different request too')
+    t.equal((await post(app, '/providers/flash/refresh?dryRun=true', 'refresh-2')).headers['idempotent-replayed'], 'true')
+    t.same(calls, ['/providers/flash/refresh', '/providers/flash/refresh?dryRun=true'])
   })
 
   t.test('non-stored statuses and thrown errors release the key; the retry runs', async (t) => {
@@ -173,7 +197,9 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
     // A process claimed the key and died: nobody renews or releases it.
     const key = storageKey(prefix, { scope: 'alice', method: 'POST', route: '/transfers', key: 'orphan' })
     t.same(await store.claim(key, { token: 'dead-process', fingerprint: 'same-request', leaseMs: 200 }), { state: 'claimed' })
-    t.equal((await post(app, '/transfers', 'orphan')).statusCode, 409)
+    const orphaned = await post(app, '/transfers', 'orphan')
+    t.equal(orphaned.statusCode, 409)
+    t.equal(orphaned.headers['retry-after'], '1')
     await sleep(250)
     const retry = await post(app, '/transfers', 'orphan')
     t.equal(retry.statusCode, 201)
@@ -255,7 +281,9 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
     const impatient = post(app, '/impatient', 'slow')
     await sleep(20)
     const started = Date.now()
-    t.equal((await post(app, '/impatient', 'slow')).statusCode, 409)
+    const gaveUp = await post(app, '/impatient', 'slow')
+    t.equal(gaveUp.statusCode, 409)
+    t.equal(gaveUp.headers['retry-after'], '1', 'a 409 after waiting says when to retry too')
     t.ok(Date.now() - started < 350, 'gave up after wait.timeoutMs')
     t.equal((await impatient).statusCode, 200)
   })
