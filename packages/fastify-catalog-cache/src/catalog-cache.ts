@@ -91,7 +91,7 @@ export class CatalogCache {
     await Promise.all(names.map((name) => this.#call('invalidate', () => this.#options.store.invalidate(name, false)).catch((error: unknown) => { failures.push(error) })))
     await this.#broadcast('invalidate', names).catch((error: unknown) => { failures.push(error) })
     this.#emit({ type: 'invalidation', names, origin: 'local' })
-    if (failures.length > 0) throw storeUnavailable(failures[0])
+    if (failures.length > 0) throw this.#storeUnavailable('invalidate', failures[0])
     return names
   }
 
@@ -117,7 +117,7 @@ export class CatalogCache {
       throw this.#unavailable(slot, error)
     }
     await this.#broadcast('invalidate', [name]).catch((error: unknown) => { storeError ??= error })
-    if (storeError !== undefined) throw storeUnavailable(storeError)
+    if (storeError !== undefined) throw this.#storeUnavailable('refresh', storeError)
     return this.#deliver(name, obtained)
   }
 
@@ -322,6 +322,7 @@ export class CatalogCache {
       slot.lastError = error
       slot.retryAt = Date.now() + Math.min(this.#options.retryBackoffMs * 2 ** (slot.failures - 1), this.#options.retryBackoffMaxMs)
       this.#emit({ type: 'load-error', name, durationMs: performance.now() - started, error })
+      this.#log(`catalog cache: loading '${name}' failed`, error)
       throw error
     }
   }
@@ -357,9 +358,16 @@ export class CatalogCache {
     }
   }
 
+  /** The loader's error was logged when the load failed; here it is only the cause. */
   #unavailable(slot: Slot, error: unknown): Error {
     const retryAfter = Math.max(1, Math.ceil((slot.retryAt - Date.now()) / 1000))
-    return Object.assign(new DependencyUnavailableError(slot.definition.name, describe(error), { cause: error }), { retryAfter })
+    return Object.assign(new DependencyUnavailableError(slot.definition.name, { cause: error }), { retryAfter })
+  }
+
+  /** Redis usually comes back within seconds: retrying the invalidation/refresh after 1 s is reasonable. */
+  #storeUnavailable(operation: 'invalidate' | 'refresh', cause: unknown): Error {
+    this.#log(`catalog cache: ${operation} could not update the store; the change was applied to this instance only`, cause)
+    return Object.assign(new CatalogStoreUnavailableError({ cause }), { retryAfter: 1 })
   }
 
   #hit<T>(slot: Slot, entry: CatalogEntry, now: number): CatalogResult<T> {
@@ -397,13 +405,8 @@ export class CatalogCache {
 /** A store call that failed or timed out: the cache falls back to L1 and the loader. */
 class StoreError extends Error {
   constructor(operation: StoreOperation, cause: unknown) {
-    super(`catalog cache store ${operation} failed: ${describe(cause)}`, { cause })
+    super(`catalog cache store ${operation} failed`, { cause })
   }
-}
-
-/** Redis usually comes back within seconds: retrying the invalidation/refresh after 1 s is reasonable. */
-function storeUnavailable(cause: unknown): Error {
-  return Object.assign(new CatalogStoreUnavailableError(describe(cause), { cause }), { retryAfter: 1 })
 }
 
 /** Messages come from other processes (or anyone who can PUBLISH): checked before use. */
@@ -416,8 +419,4 @@ function parseMessage(raw: string): Message | undefined {
   } catch {
     return undefined
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

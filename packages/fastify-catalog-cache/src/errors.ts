@@ -1,9 +1,13 @@
 import createError from '@fastify/error'
 
-/** No usable copy (fresh, stale-while-revalidate or stale-if-error) and the loader failed or timed out. */
-export const DependencyUnavailableError = createError<'DEPENDENCY_UNAVAILABLE', 503, [string, string, { cause: unknown }]>(
+/**
+ * No usable copy (fresh, stale-while-revalidate or stale-if-error) and the loader failed or timed out
+ * (or `refresh()`'s load failed). The message is fixed: the loader's error (SQL, hosts, paths) is
+ * only the `cause` and in the log, since this error is sent to clients.
+ */
+export const DependencyUnavailableError = createError<'DEPENDENCY_UNAVAILABLE', 503, [string, { cause: unknown }]>(
   'DEPENDENCY_UNAVAILABLE',
-  "Catalog '%s' is unavailable: no usable cached copy and the loader failed (%s)",
+  "Catalog '%s' is temporarily unavailable; retry shortly",
   503
 )
 
@@ -28,9 +32,9 @@ export const CatalogLoadTimeoutError = createError<'CATALOG_LOAD_TIMEOUT', 504, 
   504
 )
 
-/** `invalidate()` / `refresh()` could not reach the shared store, so other instances were not told. */
-export const CatalogStoreUnavailableError = createError<'DEPENDENCY_UNAVAILABLE', 503, [string, { cause: unknown }]>(
+/** `invalidate()` / `refresh()` could not reach the shared store, so other instances were not told. The store's error is the `cause`. */
+export const CatalogStoreUnavailableError = createError<'DEPENDENCY_UNAVAILABLE', 503, [{ cause: unknown }]>(
   'DEPENDENCY_UNAVAILABLE',
-  'Catalog cache store is unavailable; the change was applied to this instance only (%s)',
+  'Catalog cache store is unavailable; the change was applied to this instance only',
   503
 )

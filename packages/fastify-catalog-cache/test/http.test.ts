@@ -45,7 +45,7 @@ t.test('reply.catalog() passes on a 503 with Retry-After', async (t) => {
 t.test('a loader throwing a non-Error still gives a clear 503', async (t) => {
   const app = await createApp(t)
   app.catalogCache.define('odd', { load: () => { throw 'plain string' } })
-  await t.rejects(app.catalogCache.get('odd'), { code: 'DEPENDENCY_UNAVAILABLE', message: /loader failed \(plain string\)/ })
+  await t.rejects(app.catalogCache.get('odd'), { code: 'DEPENDENCY_UNAVAILABLE', message: /^Catalog 'odd' is temporarily unavailable; retry shortly$/, cause: /^plain string$/ })
 })
 
 t.test('an instance without an L1 copy serves a stale L2 copy at once and revalidates it', async (t) => {

@@ -118,7 +118,8 @@ export function behaviourSuite(t: Test, factory: StoreFactory): void {
     const failed = await get(a)
     t.equal(failed.statusCode, 503)
     t.equal(JSON.parse(failed.body).code, 'DEPENDENCY_UNAVAILABLE')
-    t.match(JSON.parse(failed.body).message, /Catalog 'flash' is unavailable.*provider feed unreadable/)
+    t.equal(JSON.parse(failed.body).message, "Catalog 'flash' is temporarily unavailable; retry shortly")
+    t.notOk(failed.body.includes('provider feed unreadable'), "the loader's error stays out of the response")
     t.match(failed.headers['retry-after'], /^\d+$/)
     t.notOk(failed.headers.etag, 'no cache headers on an error')
     loader.failure = undefined
