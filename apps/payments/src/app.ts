@@ -11,7 +11,7 @@ import type { Config } from './config.js'
 import { openDatabase, type Database } from './db/database.js'
 import { registerOpenApi } from './openapi.js'
 import { installProblemHandlers } from './problem.js'
-import { rateLimitOptions } from './rate-limit.js'
+import { rateLimitOptions, unauthenticatedLimit } from './rate-limit.js'
 import { createRedisClient } from './redis-client.js'
 import { catalogRoutes } from './routes/catalogs.js'
 import { depositRoutes } from './routes/deposits.js'
@@ -29,6 +29,12 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * How long an API key's principal (or the absence of one) is remembered in process. Keys are
+ * never changed or revoked today; when revocation arrives, this is how long a revoked key lives on.
+ */
+const API_KEY_CACHE_TTL_MS = 60_000
+
 export interface BuildOptions {
   /** Pino logger options, or false to log nothing (tests). Default: `config.logLevel`. */
   logger?: boolean | { level: string }
@@ -44,6 +50,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger: options.logger ?? { level: config.logLevel },
     bodyLimit: 64 * 1024,
     forceCloseConnections: 'idle',
+    trustProxy: config.trustProxy,
     requestTimeout: 30_000,
     // Opaque ids longer than Fastify's default of 100 must reach the routes (and be 404s).
     routerOptions: { maxParamLength: 2048 }
@@ -65,10 +72,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
 /**
  * The request path of a money route, by hook:
- *   onRequest   authenticate (bearer token → request.principal), then the rate limit
- *   preHandler  idempotency claim (needs the principal and the parsed body), then the wallet locks
- *   handler     one database transaction (row locks in id order, balance re-check, unique key)
- *   onSend      idempotency commit (awaited before the response leaves), then the locks are released
+ *   onRequest   authenticate (admin token or cached API key from memory; anything else is
+ *               first counted per client address, then looked up), then the rate limit
+ *   preHandler  idempotency claim (needs the principal and the parsed body), then the debited
+ *               wallet's lock (after its owner was checked)
+ *   handler     one ledger statement (row locks in id order, balance re-check, unique key)
+ *   onSend      idempotency commit (awaited before the response leaves), lock release
  */
 async function registerEverything(app: FastifyInstance, config: Config): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
@@ -87,8 +96,13 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
   }
   const prefix = config.redisKeyPrefix
 
-  await app.register(authenticate, { db: database.db, adminToken: config.adminToken })
   await app.register(fastifyRateLimit, rateLimitOptions(config, redis))
+  await app.register(authenticate, {
+    database,
+    adminToken: config.adminToken,
+    cacheTtlMs: API_KEY_CACHE_TTL_MS,
+    limitByAddress: unauthenticatedLimit(app, config)
+  })
   await app.register(idempotency, {
     prefix: `${prefix}idempotency:`,
     ttlSeconds: config.idempotencyTtlSeconds,

@@ -19,5 +19,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       }
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  // The documentation is public; every other route is deny-by-default (auth/authenticate.ts).
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => { route.config = { ...route.config, access: 'public' } })
+    await docs.register(swaggerUi, { routePrefix: '/docs' })
+  })
 }

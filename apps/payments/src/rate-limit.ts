@@ -1,6 +1,13 @@
 import type { RateLimitPluginOptions } from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Config } from './config.js'
+
+const WINDOW = '1 minute'
+
+function rateLimited(max: number, window: string, retryAfterSeconds: number): Error {
+  return Object.assign(new Error(`Rate limit of ${max} requests per ${window} exceeded; retry in ${retryAfterSeconds} s`), { statusCode: 429, code: 'RATE_LIMITED' })
+}
 
 /**
  * Per API key (per IP when anonymous), shared by every instance through Redis. If Redis is
@@ -11,14 +18,28 @@ export function rateLimitOptions(config: Config, redis: Redis | undefined): Rate
   return {
     global: true,
     max: config.rateLimitMax,
-    timeWindow: '1 minute',
+    timeWindow: WINDOW,
     nameSpace: `${config.redisKeyPrefix}rate-limit:`,
     skipOnError: true,
     ...(redis === undefined ? {} : { redis }),
     keyGenerator: (request) => request.principal === null ? `ip:${request.ip}` : `principal:${request.principal.id}`,
-    errorResponseBuilder: (_request, context) => Object.assign(new Error(`Rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`), {
-      statusCode: 429,
-      code: 'RATE_LIMITED'
-    })
+    errorResponseBuilder: (_request, context) => rateLimited(context.max, context.after, Math.ceil(context.ttl / 1000))
+  }
+}
+
+/**
+ * Requests without valid credentials in memory (none, malformed, wrong, or a key not yet
+ * cached), counted per client address in a bucket of their own: they are refused or looked up
+ * only within this budget, so guessing keys or the admin token is throttled and a flood of
+ * wrong keys never reaches Postgres. (A check, not a second route limiter: @fastify/rate-limit
+ * runs one limiter per request, and the route's own limit must still count the request.)
+ */
+export function unauthenticatedLimit(app: FastifyInstance, config: Config): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  const check = app.createRateLimit({ max: config.rateLimitMax, timeWindow: WINDOW, keyGenerator: (request) => `unauthenticated:${request.ip}` })
+  return async (request, reply) => {
+    const result = await check(request)
+    if (result.isAllowed || !result.isExceeded) return
+    reply.header('x-ratelimit-limit', result.max).header('x-ratelimit-remaining', 0).header('x-ratelimit-reset', result.ttlInSeconds).header('retry-after', result.ttlInSeconds)
+    throw rateLimited(result.max, WINDOW, result.ttlInSeconds)
   }
 }

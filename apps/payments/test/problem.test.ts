@@ -12,14 +12,16 @@ const Teapot = createError('TEAPOT_BUSY', 'The teapot is busy', 418)
 async function appWithProbeRoutes(t: Teardown): Promise<FastifyInstance> {
   const app = await buildApp(testConfig({ DATA_DIR: await tempDataDir(t) }), { logger: false })
   t.teardown(() => app.close())
-  app.post('/probe', { schema: { body: Type.Object({ amount: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } }, async (request) => request.body)
-  app.get('/boom', async () => { throw new Error('SELECT secret FROM users -- internals') })
-  app.get('/teapot', async () => { throw new Teapot() })
-  app.get('/odd', async () => { throw Object.assign(new Error('odd'), { statusCode: 499 }) })
-  app.get('/plain', async () => { throw Object.assign(new Error('gone'), { statusCode: 410 }) })
-  app.get('/unavailable', async () => { throw new DependencyUnavailable('Redis') })
-  app.get('/db-down', async () => { throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) })
-  app.get('/system-error', async () => { throw Object.assign(new Error('open /etc/secret failed'), { code: 'EACCES' }) })
+  // Probe routes opt in to public access: routes are deny-by-default.
+  const open = { config: { access: 'public' as const } }
+  app.post('/probe', { ...open, schema: { body: Type.Object({ amount: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } }, async (request) => request.body)
+  app.get('/boom', open, async () => { throw new Error('SELECT secret FROM users -- internals') })
+  app.get('/teapot', open, async () => { throw new Teapot() })
+  app.get('/odd', open, async () => { throw Object.assign(new Error('odd'), { statusCode: 499 }) })
+  app.get('/plain', open, async () => { throw Object.assign(new Error('gone'), { statusCode: 410 }) })
+  app.get('/unavailable', open, async () => { throw new DependencyUnavailable('Redis') })
+  app.get('/db-down', open, async () => { throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) })
+  app.get('/system-error', open, async () => { throw Object.assign(new Error('open /etc/secret failed'), { code: 'EACCES' }) })
   return app
 }
 
@@ -49,6 +51,15 @@ t.test('every error is an RFC 9457 problem document with a code', async (t) => {
     t.notMatch(response.body, /SELECT|secret|ECONNREFUSED|at .*\.ts:\d+/, `${name}: no internals`)
     if (status === 503) t.ok(Number(response.headers['retry-after']) >= 1, `${name}: Retry-After`)
   }
+})
+
+t.test('a route that does not say who may call it is for users only', async (t) => {
+  const app = await buildApp(testConfig({ DATA_DIR: await tempDataDir(t) }), { logger: false })
+  t.teardown(() => app.close())
+  app.get('/unmarked', async () => ({ secret: true }))
+  const response = await app.inject({ method: 'GET', url: '/unmarked' })
+  t.equal(response.statusCode, 401)
+  t.equal(response.json().code, 'UNAUTHORIZED')
 })
 
 t.test('validation problems point at the offending field', async (t) => {

@@ -33,7 +33,10 @@ function assertLimited(t: Test, response: LightMyRequestResponse, limit: number,
   t.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `${what}: retry-after in seconds (${String(response.headers['retry-after'])})`)
 }
 
-const listWallets = (app: FastifyInstance, token: string) => app.inject({ method: 'GET', url: '/v1/wallets', headers: { authorization: `Bearer ${token}` } })
+// A key's first request on an instance is also counted in its address's unauthenticated budget
+// (it costs a lookup); tests that are not about that budget give each client its own address.
+const listWallets = (app: FastifyInstance, token: string, remoteAddress = '127.0.0.1') =>
+  app.inject({ method: 'GET', url: '/v1/wallets', remoteAddress, headers: { authorization: `Bearer ${token}` } })
 
 t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   // Two instances on one Postgres and one Redis; the operator's three requests make the users.
@@ -71,12 +74,28 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
     assertAllowed(t, await catalog('10.0.0.2'), 3, 2, 'another IP')
   })
 
+  t.test('requests without valid credentials are limited per IP before any lookup', async (t) => {
+    const wrongKey = () => `mk_${randomUUID().replaceAll('-', '')}${'x'.repeat(11)}`
+    const attempt = (remoteAddress: string, authorization?: string) =>
+      one.inject({ method: 'GET', url: '/v1/wallets', remoteAddress, headers: authorization === undefined ? {} : { authorization } })
+    for (let i = 1; i <= 3; i++) t.equal((await attempt('10.0.1.1', `Bearer ${wrongKey()}`)).statusCode, 401, `unknown key ${i}: 401`)
+    assertLimited(t, await attempt('10.0.1.1', `Bearer ${wrongKey()}`), 3, 'unknown key 4')
+    assertLimited(t, await attempt('10.0.1.1'), 3, 'then no credentials from the same address')
+    assertLimited(t, await attempt('10.0.1.1', 'Bearer not-even-a-key'), 3, 'then a malformed token')
+    assertLimited(t, await attempt('10.0.1.1', 'Bearer guessing-the-admin-token-000000000000'), 3, 'then admin-token guesses')
+    for (let i = 1; i <= 3; i++) t.equal((await attempt('10.0.1.2')).statusCode, 401, `no credentials from another address ${i}: 401`)
+    assertLimited(t, await attempt('10.0.1.2'), 3, 'no credentials, 4th')
+    const known = await one.inject({ method: 'GET', url: '/v1/wallets', remoteAddress: '10.0.1.1', headers: { authorization: `Bearer ${b.apiKey}` } })
+    t.equal(known.statusCode, 200, 'a key already known to the instance is not held back by its address')
+  })
+
   t.test('the limit is shared by two instances on one Redis', async (t) => {
-    assertAllowed(t, await listWallets(one, c.apiKey), 3, 2, 'request 1 on instance one')
-    assertAllowed(t, await listWallets(two, c.apiKey), 3, 1, 'request 2 on instance two')
-    assertAllowed(t, await listWallets(one, c.apiKey), 3, 0, 'request 3 on instance one')
-    assertLimited(t, await listWallets(two, c.apiKey), 3, 'request 4 on instance two')
-    assertLimited(t, await listWallets(one, c.apiKey), 3, 'request 5 on instance one')
+    const address = '10.0.2.1'
+    assertAllowed(t, await listWallets(one, c.apiKey, address), 3, 2, 'request 1 on instance one')
+    assertAllowed(t, await listWallets(two, c.apiKey, address), 3, 1, 'request 2 on instance two')
+    assertAllowed(t, await listWallets(one, c.apiKey, address), 3, 0, 'request 3 on instance one')
+    assertLimited(t, await listWallets(two, c.apiKey, address), 3, 'request 4 on instance two')
+    assertLimited(t, await listWallets(one, c.apiKey, address), 3, 'request 5 on instance one')
   })
 })
 

@@ -1,17 +1,18 @@
-import { eq } from 'drizzle-orm'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Db } from '../db/database.js'
-import { users } from '../db/schema.js'
+import type { Database } from '../db/database.js'
+import { statement } from '../db/statement.js'
 import { Forbidden, Unauthorized } from '../errors.js'
-import { hashApiKey, secretsEqual } from './api-key.js'
+import { hashApiKey, looksLikeApiKey, secretsEqual } from './api-key.js'
+import { PrincipalCache, type Principal } from './principal-cache.js'
 
-export type Principal = { kind: 'admin', id: 'admin' } | { kind: 'user', id: string }
+export type { Principal } from './principal-cache.js'
 /** Who may call a route; `public` needs no credentials. */
 export type Access = 'public' | 'user' | 'admin'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
+    /** Who may call the route. Default `user`: a route is public only when it says so. */
     access?: Access
   }
   interface FastifyRequest {
@@ -20,32 +21,54 @@ declare module 'fastify' {
 }
 
 export interface AuthenticateOptions {
-  db: Db
+  database: Database
   adminToken: string
+  /** How long a key's principal (or its absence) is remembered in process. */
+  cacheTtlMs: number
+  /**
+   * Counts a request against its client address and throws 429 past the limit: applied to
+   * every request that has no valid credentials in memory, before it may cost a query.
+   */
+  limitByAddress: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 }
 
+const USER_BY_KEY_HASH = statement<{ id: string }>('SELECT id FROM users WHERE api_key_hash = $1')
+
 /**
- * Resolves the bearer token in `onRequest`, before the body is read: unauthenticated
- * requests cost no parsing, and the idempotency scope and rate-limit key (later hooks)
- * can rely on `request.principal`.
+ * Resolves the bearer token in `onRequest`, before the body is read, so unauthenticated
+ * requests cost no parsing and later hooks (rate limit by principal, idempotency scope) can rely
+ * on `request.principal`. A known key or the admin token costs no query; anything else (no
+ * token, a malformed one, a key not in the cache) is first counted against its client address,
+ * so a flood of wrong keys is refused with 429 before it reaches Postgres, and a malformed
+ * token never does.
  */
-async function authenticate(app: FastifyInstance, { db, adminToken }: AuthenticateOptions): Promise<void> {
+async function authenticate(app: FastifyInstance, { database, adminToken, cacheTtlMs, limitByAddress }: AuthenticateOptions): Promise<void> {
+  const principals = new PrincipalCache({
+    lookup: async (hash) => {
+      const [user] = await database.run(USER_BY_KEY_HASH, [hash])
+      return user === undefined ? null : { kind: 'user', id: user.id }
+    },
+    ttlMs: cacheTtlMs,
+    maxEntries: 100_000
+  })
   app.decorateRequest('principal', null)
 
-  const resolve = async (request: FastifyRequest): Promise<Principal | null> => {
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(request.headers.authorization ?? '')
-    if (match === null) return null
-    const token = match[1] as string
-    if (secretsEqual(token, adminToken)) return { kind: 'admin', id: 'admin' }
+  async function identify(request: FastifyRequest, reply: FastifyReply): Promise<Principal | null> {
+    const token = bearerToken(request)
+    if (token !== undefined && secretsEqual(token, adminToken)) return { kind: 'admin', id: 'admin' }
     // The key is looked up by its hash: the stored value is never compared to the secret.
-    const [user] = await db.select({ id: users.id }).from(users).where(eq(users.apiKeyHash, hashApiKey(token))).limit(1)
-    return user === undefined ? null : { kind: 'user', id: user.id }
+    const hash = token !== undefined && looksLikeApiKey(token) ? hashApiKey(token) : undefined
+    const cached = hash === undefined ? undefined : principals.cached(hash)
+    if (cached != null) return cached
+    await limitByAddress(request, reply)
+    return hash === undefined || cached === null ? null : principals.resolve(hash)
   }
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const access = accessOf(request.routeOptions.config)
-    if (access === 'public') return
-    const principal = await resolve(request)
+    // Unknown routes are 404 for everyone; public routes need no credentials.
+    if (access === 'public' || request.is404) return
+    const principal = await identify(request, reply)
     if (principal === null) throw new Unauthorized()
     if (access === 'admin' && principal.kind !== 'admin') throw new Forbidden('the operator token')
     if (access === 'user' && principal.kind !== 'user') throw new Forbidden('a user API key')
@@ -53,9 +76,14 @@ async function authenticate(app: FastifyInstance, { db, adminToken }: Authentica
   })
 }
 
-/** Who may call a route with this config (public unless it says otherwise). */
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  return header === undefined ? undefined : /^Bearer ([\x21-\x7e]{1,512})$/.exec(header)?.[1]
+}
+
+/** Who may call a route with this config: deny by default, public only on purpose. */
 export function accessOf(config: { access?: Access }): Access {
-  return config.access ?? 'public'
+  return config.access ?? 'user'
 }
 
 export default fp(authenticate, { name: 'payments-authenticate', fastify: '5.x' })

@@ -43,7 +43,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const unknownProvider = (provider: string) => new NotFound(`No catalog for provider '${provider}' (known: ${PROVIDERS.join(', ')})`)
 
   app.get('/v1/catalog/:provider', {
-    config: { catalogCache: (request) => providerOf(request.params) },
+    config: { access: 'public', catalogCache: (request) => providerOf(request.params) },
     schema: {
       tags: ['catalogs'],
       summary: 'A provider catalog (cached; ETag, Cache-Control, Cache-Status, 304 on If-None-Match)',
