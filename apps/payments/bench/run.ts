@@ -1,143 +1,148 @@
-// `pnpm bench` in apps/payments: transfers per second and latency of two instances on real
-// Postgres and Redis, uniform traffic over many wallets and all traffic on one hot wallet,
-// against the same two instances with in-process stores (no Redis round trips: the database's
-// row locks and unique keys are then the only cross-instance guard), all in one run.
-import { randomUUID } from 'node:crypto'
+// `pnpm bench` in apps/payments: transfers through the built service (dist/server.js), each
+// server under test in its own process on its own fresh database, behind a proxy that counts
+// its Postgres statements and round trips, driven by a load generator in another process;
+// against a ceiling (the textbook transaction in a bare Fastify + postgres.js server) and the
+// service with its Redis layers off, all in one run, rounds interleaved. Progress on stderr,
+// the report (markdown) on stdout. Exits 1 when a check fails (see report.ts `verdict`).
+import { existsSync, statSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import autocannon from 'autocannon'
-import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
-import { Cleanup, freshDatabase } from '@moolah/test-utils'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { Cleanup, startRedis, type Teardown } from '@moolah/test-utils'
+import { loadAverage, machineFacts } from './machine.js'
+import { measure, type Measurement } from './measure.js'
+import { markdown, summarize, verdict, type Row } from './report.js'
+import { runs, SCENARIOS, type Scenario, type Variant } from './scenarios.js'
+import { totalCalls } from './redis-commands.js'
+import { readSettings, type Settings } from './settings.js'
+import { APP_DIR, SERVER_JS, startVariant, type RunningVariant } from './variants.js'
 
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 8)
-const CONNECTIONS = 16
-const WALLETS = 200
-const ADMIN_TOKEN = 'bench-admin-token-0123456789'
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-interface Party { apiKey: string, walletId: string }
-interface Result { scenario: string, layers: string, rps: number, p50: number, p99: number, created: number, refused: string }
+const WARMUP_S = 2
+const CLEANUP_STEP_MS = 15_000
 
 function log(message: string): void {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`)
 }
 
-async function startInstances(env: Record<string, string>): Promise<{ apps: FastifyInstance[], urls: string[] }> {
-  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '1000000', RATE_LIMIT_TRANSFERS_MAX: '1000000', LOCK_WAIT_MS: '5000', ...env })
-  const apps = [await buildApp(config, { logger: false }), await buildApp(config, { logger: false })]
-  const urls = await Promise.all(apps.map((app) => app.listen({ port: 0, host: '127.0.0.1' })))
-  return { apps, urls }
-}
-
-async function call(url: string, token: string, path: string, payload: object, key?: string): Promise<{ id: string, apiKey: string }> {
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
-    body: JSON.stringify(payload)
-  })
-  if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`)
-  return response.json() as Promise<{ id: string, apiKey: string }>
-}
-
-async function seed(url: string): Promise<Party[]> {
-  const parties: Party[] = []
-  for (let i = 0; i < WALLETS; i++) {
-    const user = await call(url, ADMIN_TOKEN, '/v1/users', { name: `bench ${i}` })
-    const wallet = await call(url, user.apiKey, '/v1/wallets', { currency: 'ZAR' }, randomUUID())
-    await call(url, ADMIN_TOKEN, '/v1/deposits', { walletId: wallet.id, amount: 1_000_000_000 }, randomUUID())
-    parties.push({ apiKey: user.apiKey, walletId: wallet.id })
-  }
-  return parties
-}
-
-/** Runs one autocannon per instance at the same time; every request a new transfer. */
-async function load(urls: string[], pick: () => [Party, Party]): Promise<Omit<Result, 'scenario' | 'layers'>> {
-  const runs = await Promise.all(urls.map((url) => autocannon({
-    url,
-    connections: CONNECTIONS / urls.length,
-    duration: DURATION_S,
-    requests: [{
-      method: 'POST',
-      path: '/v1/transfers',
-      setupRequest: (request) => {
-        const [from, to] = pick()
-        return {
-          ...request,
-          headers: { authorization: `Bearer ${from.apiKey}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-          body: JSON.stringify({ fromWalletId: from.walletId, toWalletId: to.walletId, amount: 1, currency: 'ZAR' })
-        }
-      }
-    }]
-  })))
-  await sleep(1000) // autocannon stops at the deadline with requests still in flight: let them finish
-  const created = runs.reduce((sum, run) => sum + run['2xx'], 0)
+/**
+ * A Teardown whose steps may not hang the clean-up: a step that has not finished after
+ * CLEANUP_STEP_MS is left behind (e.g. waiting for the exit of a child that Ctrl-C already ended).
+ */
+function bounded(cleanup: Cleanup): Teardown {
   return {
-    rps: created / DURATION_S,
-    // The two instances see the same load; their medians and tails are averaged.
-    p50: runs.reduce((sum, run) => sum + run.latency.p50, 0) / runs.length,
-    p99: runs.reduce((sum, run) => sum + run.latency.p99, 0) / runs.length,
-    created,
-    refused: refusedByStatus(runs)
+    teardown: (fn) => cleanup.teardown(() => Promise.race([
+      Promise.resolve().then(fn).catch((err: unknown) => log(`clean-up step failed: ${err instanceof Error ? err.message : String(err)}`)),
+      sleep(CLEANUP_STEP_MS, undefined, { ref: false })
+    ]))
   }
 }
 
-/** "3× 409" style: which non-2xx statuses were answered, and how often. */
-function refusedByStatus(runs: autocannon.Result[]): string {
-  const counts = new Map<string, number>()
-  for (const run of runs) {
-    for (const [status, { count }] of Object.entries(run.statusCodeStats ?? {})) {
-      if (!status.startsWith('2')) counts.set(status, (counts.get(status) ?? 0) + (count ?? 0))
+/** Warns when src/ changed after the last build: the benchmark measures dist/. */
+async function checkBuild(): Promise<void> {
+  if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run \`pnpm build\` first (the benchmark measures the built service)`)
+  const newest = async (dir: string) => {
+    let latest = 0
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
+    }
+    return latest
+  }
+  if (await newest(join(APP_DIR, 'src')) > await newest(join(APP_DIR, 'dist'))) {
+    log('warning: src/ has changed since dist/ was built; this run measures the older build (run `pnpm build`, or `pnpm bench` from the repository root)')
+  }
+}
+
+function progress(round: number, settings: Settings, scenario: Scenario, variant: Variant, m: Measurement): string {
+  const per = (value: number | undefined) => value === undefined || m.completed <= 0 ? '—' : (value / m.completed).toFixed(2)
+  const refused = Object.entries(m.load.statuses).filter(([status]) => !status.startsWith('2')).map(([status, count]) => `${count}× ${status}`)
+  return `round ${round}/${settings.rounds} · ${scenario.id} · ${variant.id}: ${(m.load.ok / m.load.durationS).toFixed(0)}/s, ` +
+    `p50 ${m.load.latencyMs.p50.toFixed(0)} ms, p99 ${m.load.latencyMs.p99.toFixed(0)} ms, max ${m.load.latencyMs.max.toFixed(0)} ms` +
+    `${refused.length > 0 ? `, ${refused.join(' ')}` : ''}${m.load.errors > 0 ? `, ${m.load.errors} no answer` : ''}; per ${scenario.pattern === undefined ? 'replay' : 'transfer'}: ` +
+    `${per(m.cpuMs)} ms CPU, ${per(m.pg.statements)} statements, ${per(m.pg.roundTrips)} round trips, ${per(m.redisCommands === undefined ? undefined : totalCalls(m.redisCommands))} Redis commands` +
+    `${m.ledger.length > 0 ? ` — LEDGER BROKEN: ${m.ledger.join('; ')}` : ''}`
+}
+
+async function main(cleanup: Cleanup): Promise<number> {
+  const settings = readSettings()
+  const t = bounded(cleanup)
+  await checkBuild()
+  const loadBefore = loadAverage()
+  log(`${settings.command}: ${settings.variants.map((v) => v.id).join(', ')} × ${settings.scenarios.map((s) => s.id).join(', ')}, ` +
+    `${settings.rounds} round(s) of ${settings.durationS} s at ${settings.connections} connections`)
+
+  // A private redis-server: INFO commandstats then counts the service's commands only, not
+  // those of whatever else shares the machine's Redis.
+  let redis: Redis | undefined
+  let redisUrl: string | undefined
+  if (settings.variants.some((v) => v.redis)) {
+    const server = await startRedis(t)
+    redisUrl = server.url
+    const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+    client.on('error', () => {}) // the server may die first on Ctrl-C; a failed INFO fails its measurement anyway
+    await client.connect()
+    t.teardown(() => client.disconnect())
+    redis = client
+  }
+
+  const running: RunningVariant[] = []
+  for (const variant of settings.variants) running.push(await startVariant(t, variant, { redisUrl, log }))
+
+  const failures: string[] = []
+  for (const v of running) {
+    log(`${v.variant.id}: warming up (${WARMUP_S} s of uniform transfers, not reported)`)
+    const warmup = await measure(v, SCENARIOS[0] as Scenario, { connections: settings.connections, durationS: Math.min(WARMUP_S, settings.durationS) }, redis, log)
+    if (warmup.ledger.length > 0) failures.push(`${v.variant.id}: ledger broken after the warm-up: ${warmup.ledger.join('; ')}`)
+  }
+
+  const results = new Map<string, Measurement[]>()
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const scenario of settings.scenarios) {
+      for (const v of running) {
+        if (!runs(v.variant, scenario)) continue
+        const m = await measure(v, scenario, { connections: settings.connections, durationS: settings.durationS }, redis, log)
+        const key = `${v.variant.id}/${scenario.id}`
+        results.set(key, [...(results.get(key) ?? []), m])
+        log(progress(round, settings, scenario, v.variant, m))
+      }
     }
   }
-  return counts.size === 0 ? '0' : [...counts].map(([status, count]) => `${count}× ${status}`).join(', ')
-}
 
-async function measure(layers: string, env: Record<string, string>): Promise<Result[]> {
-  const cleanup = new Cleanup()
-  try {
-    log(`${layers}: starting two instances`)
-    const { apps, urls } = await startInstances({ DATABASE_URL: await freshDatabase(cleanup), ...env })
-    cleanup.teardown(() => Promise.all(apps.map((app) => app.close())))
-    log(`${layers}: seeding ${WALLETS} funded wallets`)
-    const parties = await seed(urls[0] as string)
-    const random = () => parties[Math.floor(Math.random() * parties.length)] as Party
-    const results: Result[] = []
-    log(`${layers}: uniform transfers for ${DURATION_S} s`)
-    results.push({ scenario: 'uniform', layers, ...(await load(urls, () => {
-      const from = random()
-      let to = random()
-      while (to === from) to = random()
-      return [from, to]
-    })) })
-    const hot = parties[0] as Party
-    log(`${layers}: one hot wallet for ${DURATION_S} s`)
-    results.push({ scenario: 'hot wallet', layers, ...(await load(urls, () => {
-      let to = random()
-      while (to === hot) to = random()
-      return [hot, to]
-    })) })
-    return results
-  } finally {
-    await cleanup.run()
+  const rows: Row[] = []
+  for (const v of running) {
+    for (const scenario of settings.scenarios) {
+      const measurements = results.get(`${v.variant.id}/${scenario.id}`)
+      if (measurements !== undefined) rows.push(summarize(v.variant, scenario, measurements))
+    }
   }
+  const checks = verdict(rows, settings.variants)
+  failures.push(...checks.failures)
+  const serverLogs = running.flatMap((v) => [...v.server.logTally].map(([message, count]) => `${v.variant.title}: ${count}× ${message}`))
+  const facts = await machineFacts((running[0] as RunningVariant).db, redis)
+  const machine = { ...facts, loadBefore, loadAfter: loadAverage(), date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC` }
+  console.log(`\n${markdown(settings, machine, rows, checks, serverLogs)}\n`)
+
+  for (const failure of failures) log(`FAILED: ${failure}`)
+  return failures.length === 0 ? 0 : 1
 }
 
-const prefix = `bench:${process.pid}:`
-const results = [
-  ...(await measure('all layers (Redis)', { REDIS_URL, REDIS_KEY_PREFIX: prefix })),
-  ...(await measure('no Redis (in-process stores)', {}))
-]
-const redis = new Redis(REDIS_URL)
-const keys = await redis.keys(`${prefix}*`)
-if (keys.length > 0) await redis.unlink(...keys)
-await redis.quit()
-
-const baseline = (scenario: string) => results.find((r) => r.scenario === scenario && r.layers.startsWith('no Redis')) as Result
-console.log(`\nTransfers through two instances, ${CONNECTIONS} connections, ${DURATION_S} s per row (node ${process.version})\n`)
-console.log('| scenario | layers | transfers/s | vs no Redis | p50 ms | p99 ms | 201s | non-2xx |')
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |')
-for (const r of results) {
-  console.log(`| ${r.scenario} | ${r.layers} | ${r.rps.toFixed(0)} | ${(r.rps / baseline(r.scenario).rps).toFixed(2)}× | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.created} | ${r.refused} |`)
+const cleanup = new Cleanup()
+let finishing = false
+async function finish(code: number): Promise<void> {
+  if (finishing) return
+  finishing = true
+  log('cleaning up: stopping servers, dropping databases')
+  await cleanup.run()
+  process.exit(code)
 }
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: interrupted`)
+    void finish(130)
+  })
+}
+main(cleanup).then((code) => finish(code), (err: unknown) => {
+  // After Ctrl-C, whatever was running fails as its processes go: not worth a stack trace.
+  if (!finishing) log(err instanceof Error ? (err.stack ?? err.message) : String(err))
+  return finish(1)
+})
