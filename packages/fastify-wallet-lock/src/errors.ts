@@ -21,8 +21,27 @@ export const LockLostError = createError<[string]>(
   409
 )
 
+/**
+ * A route's client closed the connection while the request waited for its locks. 499 is nginx's
+ * "client closed request": a 4xx, so Fastify logs it at info, not as a server error; nobody reads
+ * the reply anyway.
+ */
+export const ClientClosedRequestError = createError<[]>(
+  'CLIENT_CLOSED_REQUEST',
+  'The client closed the connection while the request waited for its wallet locks',
+  499
+)
+
 /** An error that carries a Retry-After hint in seconds. */
 export type RetryableError = Error & { retryAfter: number }
+
+/**
+ * The Retry-After hint (seconds) of a CONCURRENT_REQUEST or DEPENDENCY_UNAVAILABLE error, else
+ * undefined. @fastify/error's instanceof compares codes, so LockLostError counts too.
+ */
+export function retryAfterOf(error: unknown): number | undefined {
+  return error instanceof ConcurrentRequestError || error instanceof DependencyUnavailableError ? (error as Partial<RetryableError>).retryAfter : undefined
+}
 
 /** Attaches a Retry-After hint (whole seconds, at least 1) to an error. */
 export function withRetryAfter<E extends Error>(error: E, retryAfterMs: number): E & { retryAfter: number } {

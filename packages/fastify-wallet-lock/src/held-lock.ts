@@ -6,7 +6,7 @@ export interface HeldLockInit {
   resources: readonly string[]
   token: string
   fences: Readonly<Record<string, number>>
-  /** The local time from which the lease runs (the earliest grant of all resources). */
+  /** The local time from which the lease runs (the earliest grant or renewal of all resources). */
   grantedAt: number
   ttlMs: number
   /** Renew the lease every ttlMs / 3 until released or lost. */

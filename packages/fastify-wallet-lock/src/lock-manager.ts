@@ -5,6 +5,7 @@ import type { WalletLockEvent, WalletLockEventListener } from './events.js'
 import { HeldLock } from './held-lock.js'
 import { LocalGate } from './local-gate.js'
 import type { LockContext } from './lock-context.js'
+import { PartialHold } from './partial-hold.js'
 import { normalizeResources } from './resources.js'
 import type { LockStore, StoreAcquireResult } from './store.js'
 import { checkInteger } from './validate.js'
@@ -54,28 +55,36 @@ export class WalletLockManager {
     const list = normalizeResources(resources)
     checkInteger('ttlMs', options.ttlMs, 1)
     checkInteger('waitMs', options.waitMs, 0)
+    options.signal?.throwIfAborted()
     const ttlMs = options.ttlMs ?? this.#options.ttlMs
     const startedAt = Date.now()
     const deadline = startedAt + (options.waitMs ?? this.#options.waitMs)
     const token = randomUUID() // 122 random bits from the CSPRNG, without a system call each time
     const fences: Record<string, number> = {}
-    let grantedAt = Infinity
+    // several resources: what is held is renewed while the next is waited for
+    const hold = list.length > 1 ? new PartialHold(this.#context, list, token, ttlMs, options.signal) : undefined
+    const signal = hold?.signal ?? options.signal
+    let grantedAt = 0
     try {
       // one by one in sorted order: two acquisitions never hold what the other waits for
       for (const resource of list) {
-        const result = await this.#acquireOne(list, resource, token, ttlMs, deadline, options.signal)
+        const result = await this.#acquireOne(list, resource, token, ttlMs, deadline, signal)
         if (!result.acquired) {
           this.#emit({ type: 'timeout', resources: list, resource, waitedMs: Date.now() - startedAt })
           throw withRetryAfter(new ConcurrentRequestError(resource), result.retryAfterMs)
         }
         fences[resource] = result.fence
-        grantedAt = Math.min(grantedAt, result.grantedAt)
+        grantedAt = result.grantedAt
+        hold?.hold(resource, result.grantedAt)
       }
+      hold?.signal.throwIfAborted() // a held resource was found taken while the last one was on its way
     } catch (error) {
+      hold?.stop()
       await this.#giveBack(Object.keys(fences), token)
       if (!(error instanceof StoreFailure)) throw error
       return this.#storeFailed(list, token, error.cause as Error)
     }
+    if (hold !== undefined) grantedAt = hold.stop()
     this.#emit({ type: 'acquired', resources: list, fence: fences[list[0] as string] as number, fences, waitedMs: Date.now() - startedAt })
     return new HeldLock(this.#context, { resources: list, token, fences, grantedAt, ttlMs, autoExtend: options.autoExtend ?? false })
   }

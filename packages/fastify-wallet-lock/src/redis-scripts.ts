@@ -2,14 +2,20 @@
  * Lua for the Redis store. Each script touches only the four keys of one resource, which
  * share a {hash tag}, so it runs on one Redis Cluster node. Keys:
  *   KEYS[1] owner   – the holder's token, with the lease as its TTL
- *   KEYS[2] fence   – the last fencing token handed out
+ *   KEYS[2] fence   – the last fencing token handed out, until the clock is well past it
  *   KEYS[3] queue   – waiting tokens, first come first served
  *   KEYS[4] waiters – token → "deadlineMs|ttlMs|channel" of every queued token
  * Hand-off publishes "token|fence" on the waiter's channel (one channel per store instance).
  */
 
-/** The fencing counter outlives its last holder by a day; the clock floor covers longer gaps. */
-const FENCE_KEY_TTL_MS = 86_400_000
+/**
+ * The fencing counter expires when Redis's clock is the lease plus this past its fence, not a day
+ * later. It only matters while a fence can be ahead of the clock (grants within one microsecond,
+ * or a clock that stepped back), and key expiry runs on that same clock: once the counter has
+ * expired, TIME is past every fence it held. The lease keeps it longer than the owner key it was
+ * issued with, whose re-check reads the fence from it.
+ */
+export const FENCE_MARGIN_MS = 1000
 
 const PRELUDE = `
 local owner, fenceKey, queue, waiters = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -22,13 +28,19 @@ local function now()
   return nowUs
 end
 
+-- keeps the counter until the clock is ttl + margin past the fence
+local function keepFence(fence, ttl)
+  local expiresAt = math.floor(fence / 1000) + tonumber(ttl) + ${FENCE_MARGIN_MS}
+  return redis.call('SET', fenceKey, string.format('%.0f', fence), 'PXAT', string.format('%.0f', expiresAt), 'GET')
+end
+
 -- max(last + 1, now in microseconds): still increasing after the counter is lost
 local function grant(holder, ttl)
   local fence = now()
-  local last = tonumber(redis.call('SET', fenceKey, string.format('%.0f', fence), 'PX', ${FENCE_KEY_TTL_MS}, 'GET') or '0')
+  local last = tonumber(keepFence(fence, ttl) or '0')
   if last >= fence then -- same microsecond, or the clock stepped back
     fence = last + 1
-    redis.call('SET', fenceKey, string.format('%.0f', fence), 'PX', ${FENCE_KEY_TTL_MS})
+    keepFence(fence, ttl)
   end
   redis.call('SET', owner, holder, 'PX', ttl)
   return string.format('%.0f', fence)

@@ -3,12 +3,21 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { startRedis, waitUntil } from '@moolah/test-utils'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import type { WalletLockEvent } from '../src/index.js'
+import { ClientClosedRequestError, MemoryLockStore, type WalletLockEvent } from '../src/index.js'
+import { alteredStore } from './helpers/altered-store.js'
 import { lockApp } from './helpers/app.js'
 import { redisClient } from './helpers/redis-clients.js'
 
 const body = (from: string, to: string) => ({ fromWalletId: from, toWalletId: to, amount: 100 })
 const types = (events: WalletLockEvent[]): string[] => events.map((event) => event.type)
+
+interface LogLine { level: number, msg: string, reqId?: string, resources?: string[], err?: { code?: string, message?: string }, res?: { statusCode?: number } }
+
+/** A Fastify logger option that collects the parsed log lines. */
+function collectLogs(): { lines: LogLine[], logger: { level: string, stream: { write(line: string): void } } } {
+  const lines: LogLine[] = []
+  return { lines, logger: { level: 'info', stream: { write: (line) => { lines.push(JSON.parse(line) as LogLine) } } } }
+}
 
 /** A transfer-like route whose handler reports what it saw; `work` runs inside the lock. */
 function transferRoute(app: FastifyInstance, work: () => Promise<unknown> = async () => undefined, path = '/transfers'): void {
@@ -24,7 +33,7 @@ function transferRoute(app: FastifyInstance, work: () => Promise<unknown> = asyn
   })
 }
 
-t.test('success: the handler runs under the locks and they are released before the response', async (t) => {
+t.test('success: the handler runs under the locks and they are free as soon as the response is out', async (t) => {
   const { app, events } = await lockApp(t)
   transferRoute(app)
   const first = await app.inject({ method: 'POST', url: '/transfers', payload: body('w2', 'w1') })
@@ -44,7 +53,7 @@ t.test('busy past waitMs: 409 CONCURRENT_REQUEST with Retry-After, and the handl
   const response = await app.inject({ method: 'POST', url: '/transfers', payload: body('w1', 'w2') })
   t.equal(response.statusCode, 409)
   t.equal(response.json().code, 'CONCURRENT_REQUEST')
-  t.ok(Number(response.headers['retry-after']) >= 1 && Number(response.headers['retry-after']) <= 4, `retry-after: ${response.headers['retry-after']}`)
+  t.equal(response.headers['retry-after'], '1', 'the holder is in this process (its local gate): 1 s')
   t.equal(runs, 0)
   await held.release()
   const w2 = await app.walletLock.acquire('w2', { waitMs: 0 })
@@ -63,6 +72,101 @@ t.test('a thrown error and an error reply both release the locks', async (t) => 
   const invalid = await app.inject({ method: 'POST', url: '/transfers', payload: { fromWalletId: 'w1' } })
   t.equal(invalid.statusCode, 400, 'validation runs first: no lock for an invalid body')
   t.equal(events.length, 4)
+})
+
+t.test('the response does not wait for the release; the release still happens, once, right after', async (t) => {
+  const store = alteredStore((inner) => ({
+    release: async (resource, token) => {
+      await sleep(300)
+      return await inner.release(resource, token)
+    }
+  }))
+  const { app, events } = await lockApp(t, { store })
+  transferRoute(app)
+  const started = Date.now()
+  const response = await app.inject({ method: 'POST', url: '/transfers', payload: body('w1', 'w2') })
+  const tookMs = Date.now() - started
+  t.equal(response.statusCode, 200)
+  t.ok(tookMs < 250, `answered after ${tookMs} ms, before the 300 ms release was done`)
+  t.same(types(events), ['acquired'], 'the release is still on its way')
+  await waitUntil(async () => types(events).includes('released'), 'the release')
+  const lock = await app.walletLock.acquire(['w1', 'w2'], { waitMs: 0 })
+  t.pass('released after the response')
+  await lock.release()
+  t.same(types(events), ['acquired', 'released', 'acquired', 'released'], 'released once')
+})
+
+t.test('the release is under way before instance-level onSend hooks (the idempotency commit) run, so their round trips overlap', async (t) => {
+  let releasesSent = 0
+  const store = alteredStore((inner) => ({
+    release: (resource, token) => {
+      releasesSent++
+      return inner.release(resource, token)
+    }
+  }))
+  const { app } = await lockApp(t, { store })
+  const sentBeforeCommit: number[] = []
+  app.addHook('onSend', async (_request, _reply, payload) => {
+    sentBeforeCommit.push(releasesSent)
+    await sleep(20) // a commit to the store, awaited before the response leaves
+    return payload
+  })
+  transferRoute(app)
+  app.get('/text', { config: { walletLock: () => 'w3' } }, async () => 'plain text')
+  t.equal((await app.inject({ method: 'POST', url: '/transfers', payload: body('w1', 'w2') })).statusCode, 200)
+  t.same(sentBeforeCommit, [2], 'both releases were sent before the commit started (preSerialization)')
+
+  // a string payload skips preSerialization: the route's onSend starts the release, still unawaited
+  t.equal((await app.inject('/text')).body, 'plain text')
+  t.equal(releasesSent, 3, 'released once')
+  await (await app.walletLock.acquire('w3', { waitMs: 0 })).release()
+})
+
+t.test('a release that fails is logged at warn with the request, never thrown and never an unhandled rejection', async (t) => {
+  const { lines, logger } = collectLogs()
+  let fault: 'rejects' | 'throws' = 'rejects'
+  const store = alteredStore(() => ({
+    release: () => {
+      if (fault === 'throws') throw new Error('store bug') // a custom store breaking its contract
+      return Promise.reject(new Error('store down'))
+    }
+  }))
+  const { app, events } = await lockApp(t, { store }, { logger })
+  transferRoute(app)
+  const warnings = () => lines.filter((line) => line.level === 40)
+  t.equal((await app.inject({ method: 'POST', url: '/transfers', payload: body('w1', 'w2') })).statusCode, 200)
+  await waitUntil(async () => warnings().length === 1, 'the warning')
+  t.match(warnings()[0], { reqId: String, resources: ['w1', 'w2'], msg: /not released/ })
+  t.match(events.at(-1), { type: 'released', owned: false })
+  fault = 'throws'
+  t.equal((await app.inject({ method: 'POST', url: '/transfers', payload: body('w3', 'w4') })).statusCode, 200)
+  await waitUntil(async () => warnings().length === 2, 'the second warning')
+  t.match(warnings()[1], { reqId: String, resources: ['w3', 'w4'], err: { message: 'store bug' } })
+})
+
+t.test('every 409 carries Retry-After: busy in the store, and a lease lost under the handler', async (t) => {
+  const shared = new MemoryLockStore()
+  const { app } = await lockApp(t, { store: shared, waitMs: 50 })
+  const otherProcess = await lockApp(t, { store: shared })
+  transferRoute(app)
+  const held = await otherProcess.app.walletLock.acquire('w1', { ttlMs: 3000 })
+  const busy = await app.inject({ method: 'POST', url: '/transfers', payload: body('w1', 'w2') })
+  t.equal(busy.statusCode, 409)
+  t.ok(['1', '2', '3'].includes(String(busy.headers['retry-after'])), `the holder's remaining lease: retry-after ${busy.headers['retry-after']}`)
+  await held.release()
+
+  // renewals find the lock taken: the lease is lost while the handler runs, which stops on it
+  const losing = await lockApp(t, { store: alteredStore(() => ({ extend: async () => false })) })
+  losing.app.post('/slow', { config: { walletLock: { resources: () => 'w1', ttlMs: 60 } } }, async (request) => {
+    await sleep(100)
+    request.walletLock?.signal.throwIfAborted()
+    return 'committed'
+  })
+  const lost = await losing.app.inject({ method: 'POST', url: '/slow' })
+  t.equal(lost.statusCode, 409)
+  t.match(lost.json(), { code: 'CONCURRENT_REQUEST', message: /lock on w1 was lost/ })
+  t.equal(lost.headers['retry-after'], '1')
+  t.match(types(losing.events), ['acquired', 'lost', 'released'])
 })
 
 t.test('concurrent requests on one wallet run one at a time', async (t) => {
@@ -170,6 +274,20 @@ t.test('client abort while waiting for the lock: the wait ends, the handler neve
   t.pass('the abandoned request holds nothing')
   await lock.release()
   t.same(types(events), ['acquired', 'contended', 'released', 'acquired', 'released'], 'the aborted request waited and never acquired')
+})
+
+t.test('client gone while waiting: 499 CLIENT_CLOSED_REQUEST, logged at info, not as a server error', async (t) => {
+  t.match(new ClientClosedRequestError(), { code: 'CLIENT_CLOSED_REQUEST', statusCode: 499 })
+  const { lines, logger } = collectLogs()
+  const { app } = await lockApp(t, { waitMs: 5000 }, { logger })
+  transferRoute(app)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const held = await app.walletLock.acquire('w1')
+  await abortedRequest(app, '/transfers', body('w1', 'w2'), 100)
+  await waitUntil(async () => lines.some((line) => line.err?.code === 'CLIENT_CLOSED_REQUEST'), 'the abort to be logged')
+  t.match(lines.find((line) => line.err?.code === 'CLIENT_CLOSED_REQUEST'), { level: 30, res: { statusCode: 499 } })
+  t.same(lines.filter((line) => line.level >= 50), [], 'nothing at error level')
+  await held.release()
 })
 
 t.test('connection timeout (onTimeout): the locks stay until the handler answers, then go', async (t) => {

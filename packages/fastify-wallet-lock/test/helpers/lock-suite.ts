@@ -188,6 +188,24 @@ export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): vo
     await both.release()
   })
 
+  t.test('several resources: a wait for a later one longer than the lease never loses the earlier ones', async (t) => {
+    const fixture = await setup(t)
+    const a = managed(fixture)
+    const b = managed(fixture)
+    const c = managed(fixture)
+    const holdB = await b.manager.acquire('B', { ttlMs: 5000 })
+    const waiting = a.manager.acquire(['A', 'B'], { ttlMs: 200, waitMs: 5000 })
+    await sleep(700) // three and a half leases
+    await t.rejects(c.manager.acquire('A', { waitMs: 0 }), { code: 'CONCURRENT_REQUEST' }, 'A is still held: renewed while waiting for B')
+    await holdB.release()
+    const both = await waiting
+    await sleep(20)
+    t.equal(both.signal.aborted, false, 'its lease runs from the last renewal, not from the first grant')
+    t.notOk(types(a.events).includes('lost'))
+    await t.rejects(c.manager.acquire('A', { waitMs: 0 }), { code: 'CONCURRENT_REQUEST' })
+    t.equal(await both.release(), true, 'both still owned')
+  })
+
   t.test('a waiter that gives up (timeout or abort) leaves the queue and is never handed the lock', async (t) => {
     const fixture = await setup(t)
     const a = managed(fixture)
