@@ -1,6 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { chown, mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,6 +30,8 @@ export interface ThrowawayPostgres {
   readonly url: string
   /** The data directory; it outlives `stop()` and goes at `close()`. */
   readonly dataDir: string
+  /** The server's log (its stderr), appended to across restarts. */
+  readonly logFile: string
   /**
    * Kills the server like a crash: SIGKILL to the postmaster and to every backend and
    * auxiliary process (they are not in its process group, so each is killed by pid).
@@ -56,19 +58,37 @@ const SERVER_SETTINGS = [
   // Dynamic shared memory as files in the data directory, so a killed server leaves nothing in /dev/shm.
   'dynamic_shared_memory_type=mmap'
 ]
-const running = new Set<ChildProcess>()
 /** initdb'd data directories, one per binaries and OS user, copied for each server. */
 const templates = new Map<string, Promise<string>>()
-const templateDirs = new Set<string>()
-/* c8 ignore start -- process exit: a server is left running only when a test process dies before its teardown */
+/** Postmasters started here and not yet stopped. */
+const running = new Set<ChildProcess>()
+/** Temp dirs made here and not yet removed (each holds a `data` directory): the templates, and servers not closed. */
+const tempDirs = new Set<string>()
+/* c8 ignore start -- process exit: only the templates are left, unless a test process dies before its teardown */
 process.once('exit', () => {
-  // Immediate shutdown: the postmaster ends its backends and itself, and frees its shared memory.
-  for (const child of running) {
-    child.kill('SIGQUIT')
-    child.kill('SIGCONT')
+  for (const child of running) killTreeSync(child)
+  for (const dir of tempDirs) {
+    try {
+      const shmid = sharedMemoryId(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8'))
+      if (shmid !== undefined) execFileSync('ipcrm', ['-m', shmid], { stdio: 'ignore' })
+    } catch {
+      // no server ever ran there, or its segment is gone
+    }
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
   }
-  for (const dir of templateDirs) rmSync(dir, { recursive: true, force: true })
 })
+
+/** `killTree` for an exiting process, which cannot wait: the kills are sent, not awaited. */
+function killTreeSync(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const postmaster = child.pid as number
+  child.kill('SIGSTOP')
+  for (const line of execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid=']).toString().trim().split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number)
+    if (ppid === postmaster) signalPid(pid as number, 'SIGKILL')
+  }
+  child.kill('SIGKILL')
+}
 /* c8 ignore stop */
 
 /**
@@ -83,6 +103,7 @@ export async function startPostgres(t: Teardown, options: StartPostgresOptions =
   const bin = await binDir()
   const runAs = await serverUser()
   const dir = await mkdtemp(join(tmpdir(), `moolah-pg-${port}-`))
+  tempDirs.add(dir)
   const dataDir = join(dir, 'data')
   const logFile = join(dir, 'server.log')
   const settings = [...SERVER_SETTINGS, `unix_socket_directories=${dir}`].flatMap((setting) => ['-c', setting])
@@ -111,6 +132,7 @@ export async function startPostgres(t: Teardown, options: StartPostgresOptions =
     await stop()
     await removeSharedMemory(dataDir)
     await rm(dir, { recursive: true, force: true })
+    tempDirs.delete(dir)
   }
   t.teardown(close)
 
@@ -128,6 +150,7 @@ export async function startPostgres(t: Teardown, options: StartPostgresOptions =
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dataDir,
+    logFile,
     stop,
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
@@ -177,14 +200,14 @@ function template(bin: string | undefined, runAs: RunAs | undefined): Promise<st
 
 async function makeTemplate(bin: string | undefined, runAs: RunAs | undefined): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'moolah-pg-template-'))
-  templateDirs.add(dir)
+  tempDirs.add(dir)
   try {
     await giveTo(dir, runAs)
     await initdb(bin, join(dir, 'data'), dir, runAs)
     return join(dir, 'data')
   } catch (err) {
-    templateDirs.delete(dir)
     await rm(dir, { recursive: true, force: true })
+    tempDirs.delete(dir)
     throw err
   }
 }
@@ -282,8 +305,10 @@ async function killTree(child: ChildProcess): Promise<void> {
   const exited = once(child, 'exit')
   child.kill('SIGSTOP')
   const children = await childPids(postmaster)
-  child.kill('SIGKILL')
+  // Children first: were the postmaster first, a backend could notice its death and send its
+  // client "terminating connection due to unexpected postmaster exit" before its own SIGKILL.
   for (const pid of children) signalPid(pid, 'SIGKILL')
+  child.kill('SIGKILL')
   await exited
   await waitUntil(async () => {
     const alive = new Set((await processes()).filter((p) => !p.zombie).map((p) => p.pid))
@@ -321,10 +346,14 @@ function signalPid(pid: number, name: NodeJS.Signals): void {
  * still names our segment.
  */
 async function removeSharedMemory(dataDir: string): Promise<void> {
-  const pidFile = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')
-  const shmid = pidFile.split('\n')[6]?.trim().split(/\s+/)[1]
+  const shmid = sharedMemoryId(await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => ''))
   if (shmid === undefined) return
   await execFileAsync('ipcrm', ['-m', shmid])
+}
+
+/** Line 7 of postmaster.pid: the segment's key and id. */
+function sharedMemoryId(pidFile: string): string | undefined {
+  return pidFile.split('\n')[6]?.trim().split(/\s+/)[1]
 }
 
 function explainSpawnError(err: NodeJS.ErrnoException, name: string, bin: string | undefined): Error {

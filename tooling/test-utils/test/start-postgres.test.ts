@@ -52,6 +52,7 @@ t.test('a throwaway server on a free port: superuser postgres, trust, fsync off'
     await server.stop()
     await t.rejects(sql`SELECT 1`, 'the connection is gone and a new one is refused')
     for (const pid of processes) t.notOk(await alive(pid), `process ${pid} is dead`)
+    t.notMatch(await readFile(server.logFile, 'utf8'), /terminating connection/, 'no backend lived to say goodbye')
     await server.stop() // idempotent
     await t.rejects(server.pause(), /postgres on port \d+ is stopped; cannot send SIGSTOP/)
 
