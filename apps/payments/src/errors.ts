@@ -15,5 +15,5 @@ export const IdempotencyKeyReused = createError('IDEMPOTENCY_KEY_REUSED', 'This 
 /** The wallet lock was lost (lease expired) and a newer holder already wrote the wallet. */
 export const LockLost = createError('CONCURRENT_REQUEST', 'The wallet is being changed by another request; retry shortly', 409)
 export const DependencyUnavailable = createError('DEPENDENCY_UNAVAILABLE', '%s is unavailable; retry shortly', 503)
-export const CatalogFeedUnavailable = createError('CATALOG_FEED_UNAVAILABLE', 'The provider feed cannot be used: %s', 502)
+export const CatalogFeedUnavailable = createError('CATALOG_FEED_UNAVAILABLE', 'The %s feed is missing or invalid; the current version keeps being served (details are in the service log)', 502)
 export const ValidationFailed = createError('VALIDATION_ERROR', '%s', 400)

@@ -1,8 +1,8 @@
-/** Rejects with `Error(message)` if `work` has not settled within `timeoutMs`. */
-export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, message = `no answer within ${timeoutMs} ms`): Promise<T> {
+/** Rejects with `timeoutError()` (default: `Error('no answer within … ms')`) if `work` has not settled within `timeoutMs`. */
+export async function withTimeout<T>(work: PromiseLike<T>, timeoutMs: number, timeoutError: () => Error = () => new Error(`no answer within ${timeoutMs} ms`)): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), timeoutMs)
+    timer = setTimeout(() => reject(timeoutError()), timeoutMs)
   })
   try {
     return await Promise.race([work, timeout])

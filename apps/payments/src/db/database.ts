@@ -21,6 +21,12 @@ export interface Database {
   run<Row>(statement: Statement<Row>, params: readonly unknown[]): Promise<Row[]>
   /** Applies pending migrations (see migrate.ts). */
   migrate(): Promise<void>
+  /**
+   * Settles `work` (a request's database calls) within the client-side deadline, or rejects
+   * with DATABASE_DEADLINE (answered 503): a server that hangs cannot enforce its own
+   * statement_timeout, and a request must not wait for a pool connection without a bound.
+   */
+  bounded<T>(work: PromiseLike<T>): Promise<T>
   /** Resolves when a trivial query answers within `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>
   close(): Promise<void>
@@ -32,43 +38,65 @@ export interface DatabaseOptions {
   dataDir: string
   /** Connections per process (Postgres only). */
   poolSize?: number
-  /** Upper bound on any one statement, so no request waits on Postgres forever. */
-  statementTimeoutMs?: number
+  /** The client-side deadline of `run` and `bounded`. Default 2500 ms. */
+  deadlineMs?: number
+}
+
+/** The client gave up on Postgres: it did not answer within the deadline. */
+export class DatabaseDeadline extends Error {
+  readonly code = 'DATABASE_DEADLINE'
+  constructor (deadlineMs: number) {
+    super(`Postgres did not answer within ${deadlineMs} ms`)
+    this.name = 'DatabaseDeadline'
+  }
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.url === undefined) return openPglite(options.dataDir)
+  const deadlineMs = options.deadlineMs ?? 2500
+  if (options.url === undefined) return openPglite(options.dataDir, deadlineMs)
   const client = postgres(options.url, {
     max: options.poolSize ?? 10,
-    connect_timeout: 5,
+    connect_timeout: Math.ceil(deadlineMs / 1000),
     idle_timeout: 30,
-    connection: { statement_timeout: options.statementTimeoutMs ?? 10_000, application_name: 'moolah-payments' }
+    // The server ends a statement before the client's deadline, so a slow (not hung) server
+    // frees the connection by itself.
+    connection: { statement_timeout: Math.max(1, deadlineMs - 500), application_name: 'moolah-payments' }
   })
   const url = options.url
-  return database(drizzlePostgres(client, { schema }), 'postgres', {
-    run: <Row>(statement: Statement<Row>, params: readonly unknown[]) => client.unsafe(statement.text, params as never[], { prepare: true }) as unknown as Promise<Row[]>,
+  return database(drizzlePostgres(client, { schema }), 'postgres', deadlineMs, {
+    run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) => {
+      const query = client.unsafe(statement.text, params as never[], { prepare: true })
+      try {
+        return await withTimeout(query, deadlineMs, () => new DatabaseDeadline(deadlineMs)) as unknown as Row[]
+      } catch (error) {
+        // Still queued for a connection: it must not run after its request was answered 503.
+        if (error instanceof DatabaseDeadline) void query.cancel()
+        throw error
+      }
+    },
     migrate: () => migratePostgresUnderLock(url),
     close: () => client.end({ timeout: 5 })
   })
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, deadlineMs: number): Promise<Database> {
   const dir = resolve(dataDir, 'pglite')
   await mkdir(dir, { recursive: true })
   const client = new PGlite(dir)
   const db = drizzlePglite(client, { schema })
-  return database(db, 'pglite', {
+  return database(db, 'pglite', deadlineMs, {
     run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) => (await client.query<Row>(statement.text, params as unknown[])).rows,
     migrate: () => migrateEmbedded(db),
     close: () => client.close()
   })
 }
 
-function database(db: Db, kind: Database['kind'], driver: Pick<Database, 'run' | 'migrate' | 'close'>): Database {
+function database(db: Db, kind: Database['kind'], deadlineMs: number, driver: Pick<Database, 'run' | 'migrate' | 'close'>): Database {
   return {
     db,
     kind,
     ...driver,
+    bounded: (work) => withTimeout(work, deadlineMs, () => new DatabaseDeadline(deadlineMs)),
     ping: async (timeoutMs) => { await withTimeout(db.execute(sql`SELECT 1`), timeoutMs) }
   }
 }

@@ -1,4 +1,4 @@
-import { pgErrorCode, UNIQUE_VIOLATION } from '../db/pg-error.js'
+import { isUniqueViolation } from '../db/pg-error.js'
 import { IdempotencyKeyReused } from '../errors.js'
 
 /**
@@ -24,7 +24,7 @@ export async function exactlyOnce<T extends { requestFingerprint: string | null 
   try {
     return await create()
   } catch (error) {
-    if (pgErrorCode(error) !== UNIQUE_VIOLATION) throw error
+    if (!isUniqueViolation(error)) throw error
     const winner = await findExisting()
     /* c8 ignore next -- the violated constraint may be another unique index only if the schema changes */
     if (winner === undefined) throw error

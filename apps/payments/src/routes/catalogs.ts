@@ -33,7 +33,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const provider of PROVIDERS) {
     app.catalogCache.define(provider, {
       load: async () => {
-        const catalog = await loadCurrentCatalog(db, provider)
+        const catalog = await app.database.bounded(loadCurrentCatalog(db, provider))
         /* c8 ignore next -- seeding at start-up stores a version of every provider */
         if (catalog === undefined) throw new Error(`no ${provider} catalog has been stored`)
         return catalog
@@ -69,8 +69,12 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (provider === undefined) throw unknownProvider(request.params.provider)
     // readFeed throws only CatalogFeedError (missing, unreadable, invalid): the current
     // version keeps being served and the operator learns what is wrong with the feed.
-    const feed = await readFeed(provider, sourceDir).catch((error: Error) => { throw new CatalogFeedUnavailable(error.message) })
-    const saved = await saveCatalogVersion(db, feed)
+    const feed = await readFeed(provider, sourceDir).catch((error: Error) => {
+      // The operator reads the details (file path, problems) in the log, not in the answer.
+      request.log.error({ err: error, provider }, 'catalog feed cannot be used')
+      throw new CatalogFeedUnavailable(provider)
+    })
+    const saved = await app.database.bounded(saveCatalogVersion(db, feed))
     await app.catalogCache.refresh(provider)
     return { provider, version: saved.version, count: saved.count }
   })

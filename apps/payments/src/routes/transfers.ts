@@ -73,5 +73,5 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: withProblems({ 200: Transfer }, 401, 403, 404)
     }
-  }, async (request) => visibleTransfer(app.database.db, principalId(request), request.params.id))
+  }, async (request) => app.database.bounded(visibleTransfer(app.database.db, principalId(request), request.params.id)))
 }

@@ -13,5 +13,5 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
       response: withProblems({ 201: User }, 400, 401, 403, 413, 415)
     }
-  }, async (request, reply) => reply.code(201).send(await createUser(app.database.db, request.body.name)))
+  }, async (request, reply) => reply.code(201).send(await app.database.bounded(createUser(app.database.db, request.body.name))))
 }

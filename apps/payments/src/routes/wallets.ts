@@ -9,7 +9,7 @@ import { Currency, Entry, IdempotencyKeyHeader, IdParams, Wallet, withProblems }
 
 export const walletRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { supportedCurrencies } = app.config
-  const db = app.database.db
+  const { db, bounded } = app.database
 
   app.post('/v1/wallets', {
     config: { access: 'user', idempotency: true },
@@ -24,7 +24,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const currency = supportedCurrency(request.body.currency ?? (supportedCurrencies[0] as string), supportedCurrencies)
     const { key, fingerprint } = idempotencyOf(request)
-    const wallet = await createWallet(db, { ownerId: principalId(request), currency, idempotencyKey: key, fingerprint })
+    const wallet = await bounded(createWallet(db, { ownerId: principalId(request), currency, idempotencyKey: key, fingerprint }))
     return reply.code(201).header('location', `/v1/wallets/${wallet.id}`).send(wallet)
   })
 
@@ -36,7 +36,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: [{ bearer: [] }],
       response: withProblems({ 200: Type.Object({ items: Type.Array(Wallet) }) }, 401, 403)
     }
-  }, async (request) => ({ items: await listWallets(db, principalId(request)) }))
+  }, async (request) => ({ items: await bounded(listWallets(db, principalId(request))) }))
 
   app.get('/v1/wallets/:id', {
     config: { access: 'user' },
@@ -47,7 +47,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: withProblems({ 200: Wallet }, 401, 403, 404)
     }
-  }, async (request) => ownedWallet(db, principalId(request), request.params.id))
+  }, async (request) => bounded(ownedWallet(db, principalId(request), request.params.id)))
 
   app.get('/v1/wallets/:id/transactions', {
     config: { access: 'user' },
@@ -63,10 +63,10 @@ export const walletRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: withProblems({ 200: Type.Object({ items: Type.Array(Entry), nextCursor: Type.Union([Type.String(), Type.Null()]) }) }, 400, 401, 403, 404)
     }
   }, async (request) => {
-    const wallet = await ownedWallet(db, principalId(request), request.params.id)
+    const wallet = await bounded(ownedWallet(db, principalId(request), request.params.id))
     const { cursor, limit = 20 } = request.query
     const before = cursor === undefined ? undefined : decodeCursor(cursor)
     if (cursor !== undefined && before === undefined) throw new ValidationFailed('cursor is not one this service issued')
-    return walletHistory(db, wallet.id, limit, before)
+    return bounded(walletHistory(db, wallet.id, limit, before))
   })
 }
