@@ -10,7 +10,7 @@ import authenticate, { accessOf } from './auth/authenticate.js'
 import type { Config } from './config.js'
 import { openDatabase, type Database } from './db/database.js'
 import { registerOpenApi } from './openapi.js'
-import { installProblemHandlers } from './problem.js'
+import { installProblemHandlers, sendFrameworkProblem } from './problem.js'
 import { rateLimitOptions, unauthenticatedLimit } from './rate-limit.js'
 import { createRedisClient } from './redis-client.js'
 import { catalogRoutes } from './routes/catalogs.js'
@@ -53,7 +53,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: config.trustProxy,
     requestTimeout: 30_000,
     // Opaque ids longer than Fastify's default of 100 must reach the routes (and be 404s).
-    routerOptions: { maxParamLength: 2048 }
+    routerOptions: { maxParamLength: 2048 },
+    frameworkErrors: sendFrameworkProblem
   }).withTypeProvider<TypeBoxTypeProvider>()
   // JSON routes only: any other media type is 415, including the text/plain Fastify parses by default.
   app.removeContentTypeParser('text/plain')

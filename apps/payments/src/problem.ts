@@ -17,6 +17,8 @@ const CODE_PATTERN = /^[A-Z][A-Z0-9_]*$/
 
 // Fastify's own errors, renamed to the contract's codes.
 const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_BAD_URL: 'VALIDATION_ERROR',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_ERROR',
@@ -25,9 +27,17 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_VALIDATION: 'VALIDATION_ERROR'
 }
 
+const ROUTER_DETAILS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The URL is not valid: a path segment has a malformed percent-encoding.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment is longer than 2048 characters.'
+}
+
+// nginx's name for it: the client went away before the answer (wallet-lock's CLIENT_CLOSED_REQUEST).
+const TITLES: Record<number, string> = { 499: 'Client Closed Request' }
+
 export function problemFor(error: FastifyError, request: FastifyRequest): Problem {
   const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
-  const title = STATUS_CODES[status] ?? 'Error'
+  const title = TITLES[status] ?? STATUS_CODES[status] ?? 'Error'
   if (error.validation !== undefined) {
     return {
       type: 'about:blank',
@@ -48,7 +58,9 @@ export function problemFor(error: FastifyError, request: FastifyRequest): Proble
     return { type: 'about:blank', title, status, detail: 'An unexpected error occurred. It has been logged.', code: 'INTERNAL_ERROR', instance: request.url }
   }
   const code = mapped ?? (error.code !== undefined && CODE_PATTERN.test(error.code) ? error.code : title.toUpperCase().replace(/[^A-Z0-9]+/g, '_'))
-  return { type: 'about:blank', title, status, detail: error.message, code, instance: request.url }
+  // The router's messages repeat the whole URL, which may be kilobytes long.
+  const detail = (error.code === undefined ? undefined : ROUTER_DETAILS[error.code]) ?? error.message
+  return { type: 'about:blank', title, status, detail, code, instance: request.url.slice(0, 200) }
 }
 
 /** Errors this service or its plugins raise on purpose (@fastify/error, a contract code). */
@@ -60,11 +72,17 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type('application/problem+json').send(problem)
 }
 
+/** Fastify's `frameworkErrors`: the router's own refusals (malformed or over-long URLs), as problem documents. */
+export function sendFrameworkProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendProblem(reply, problemFor(error, request))
+}
+
 /** Renders every error, and unknown routes, as application/problem+json. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = problemFor(error, request)
-    if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
+    // Both answers mean "the same request may succeed shortly".
+    if ((problem.status === 503 || problem.code === 'CONCURRENT_REQUEST') && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.debug({ err: error }, 'request rejected')
     return sendProblem(reply, problem)

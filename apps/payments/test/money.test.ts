@@ -117,5 +117,15 @@ t.test('deposits and transfers on Postgres and Redis', async (t) => {
     t.equal(depositRetry.json().id, deposit.json().id)
   })
 
+  await t.test('ids in upper case name the same wallets: one lock, one fence, one spelling', async (t) => {
+    const before = await api.balance(alice, aliceZar.id)
+    const response = await api.transfer(alice, { fromWalletId: aliceZar.id.toUpperCase(), toWalletId: bobZar.id.toUpperCase(), amount: 1 })
+    t.equal(response.statusCode, 201)
+    t.match(response.json(), { fromWalletId: aliceZar.id, toWalletId: bobZar.id }, 'answered in the canonical spelling')
+    t.equal(await api.balance(alice, aliceZar.id), before - 1)
+    const owned = await api.request({ method: 'GET', url: `/v1/wallets/${aliceZar.id.toUpperCase()}`, token: alice.apiKey })
+    t.equal(owned.statusCode, 200, 'an owned wallet is found by its upper-case id')
+  })
+
   await t.test('the ledger invariants hold', (t) => checkLedger(t, app.database.db))
 })

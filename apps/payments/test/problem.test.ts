@@ -17,7 +17,7 @@ async function appWithProbeRoutes(t: Teardown): Promise<FastifyInstance> {
   app.post('/probe', { ...open, schema: { body: Type.Object({ amount: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } }, async (request) => request.body)
   app.get('/boom', open, async () => { throw new Error('SELECT secret FROM users -- internals') })
   app.get('/teapot', open, async () => { throw new Teapot() })
-  app.get('/odd', open, async () => { throw Object.assign(new Error('odd'), { statusCode: 499 }) })
+  app.get('/odd', open, async () => { throw Object.assign(new Error('odd'), { statusCode: 498 }) })
   app.get('/plain', open, async () => { throw Object.assign(new Error('gone'), { statusCode: 410 }) })
   app.get('/unavailable', open, async () => { throw new DependencyUnavailable('Redis') })
   app.get('/db-down', open, async () => { throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) })
@@ -36,7 +36,7 @@ t.test('every error is an RFC 9457 problem document with a code', async (t) => {
     { name: 'body over 64 KiB', request: { method: 'POST', url: '/probe', payload: { amount: 1, pad: 'x'.repeat(65 * 1024) } }, status: 413, code: 'PAYLOAD_TOO_LARGE' },
     { name: 'an error with its own code', request: { method: 'GET', url: '/teapot' }, status: 418, code: 'TEAPOT_BUSY' },
     { name: 'an error with only a status', request: { method: 'GET', url: '/plain' }, status: 410, code: 'GONE' },
-    { name: 'a status without a name', request: { method: 'GET', url: '/odd' }, status: 499, code: 'ERROR' },
+    { name: 'a status without a name', request: { method: 'GET', url: '/odd' }, status: 498, code: 'ERROR' },
     { name: 'a dependency outage', request: { method: 'GET', url: '/unavailable' }, status: 503, code: 'DEPENDENCY_UNAVAILABLE' },
     { name: 'Postgres unreachable', request: { method: 'GET', url: '/db-down' }, status: 503, code: 'DEPENDENCY_UNAVAILABLE' },
     { name: 'a system error', request: { method: 'GET', url: '/system-error' }, status: 500, code: 'INTERNAL_ERROR' },

@@ -6,7 +6,9 @@ import { Type, type TSchema } from '@sinclair/typebox'
 export const Id = Type.String({ minLength: 1, maxLength: 100, description: 'An opaque id' })
 export const Amount = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Minor units (cents)' })
 export const Currency = Type.String({ minLength: 1, maxLength: 16, description: 'An ISO 4217 code from SUPPORTED_CURRENCIES', examples: ['ZAR'] })
-export const Reference = Type.String({ maxLength: 140, description: 'Free text, stored and echoed' })
+/** Text Postgres will store: it refuses NUL, so NUL is a 400 here rather than a 500 there. */
+export const STORABLE_TEXT = '^[^\\u0000]*$'
+export const Reference = Type.String({ maxLength: 140, pattern: STORABLE_TEXT, description: 'Free text, stored and echoed' })
 const Timestamp = Type.String({ format: 'date-time' })
 const NullableReference = Type.Union([Reference, Type.Null()])
 

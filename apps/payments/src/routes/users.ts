@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createUser } from '../ledger/users.js'
-import { User, withProblems } from './schemas.js'
+import { STORABLE_TEXT, User, withProblems } from './schemas.js'
 
 export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/users', {
@@ -10,7 +10,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['users'],
       summary: 'Create a user and its API key (operator only)',
       security: [{ bearer: [] }],
-      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100, pattern: STORABLE_TEXT }) }, { additionalProperties: false }),
       response: withProblems({ 201: User }, 400, 401, 403, 413, 415)
     }
   }, async (request, reply) => reply.code(201).send(await app.database.bounded(createUser(app.database.db, request.body.name))))
