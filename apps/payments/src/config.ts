@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { adminTokenProblem } from './admin-token.js'
+import { EnvReader } from './env-reader.js'
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 
 /** Everything the service reads from its environment, validated once at start-up. */
 export interface Config {
@@ -22,6 +25,10 @@ export interface Config {
   catalogSourceDir: string | undefined
   catalogTtlSeconds: number
   dataDir: string
+  /** Which peers' X-Forwarded-* headers are believed (Fastify's `trustProxy`); off by default. */
+  trustProxy: TrustProxy
+  /** How long a shutdown may drain before the process exits 1 anyway. */
+  shutdownGraceMs: number
 }
 
 export class ConfigError extends Error {
@@ -33,54 +40,45 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
+/**
+ * SHUTDOWN_GRACE_MS's default, less LOCK_WAIT_MS: what else a request may legitimately take.
+ * Node's requestTimeout gives a client 30 s to send it (app.ts); then its handler may wait
+ * LOCK_WAIT_MS for the wallet, and its database calls give up at their 2.5 s deadline each
+ * (db/database.ts), Redis calls at 500 ms: 15 s cover those with room to spare.
+ */
+const SHUTDOWN_GRACE_BASE_MS = 30_000 + 15_000
+
+/** What `pnpm db:migrate` needs: where the database is, nothing else. */
+export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir'>
+
 /** Reads and validates the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const problems: string[] = []
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]
-    if (raw === undefined || raw === '') return fallback
-    const value = Number(raw)
-    if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
-      return fallback
-    }
-    return value
-  }
-  const url = (name: string, protocols: string[]): string | undefined => {
-    const raw = env[name]
-    if (raw === undefined || raw === '') return undefined
-    try {
-      const parsed = new URL(raw)
-      if (!protocols.includes(parsed.protocol)) problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${parsed.protocol}//…"`)
-    } catch {
-      problems.push(`${name} is not a valid URL`)
-    }
-    return raw
-  }
+  const read = new EnvReader(env)
+  const { databaseUrl, dataDir } = readDatabase(read)
+  const redisUrl = read.url('REDIS_URL', ['redis:', 'rediss:'])
 
-  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'])
-  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:'])
-
-  let adminToken = env.ADMIN_TOKEN ?? ''
-  const adminTokenGenerated = adminToken === '' && databaseUrl === undefined
-  if (adminToken === '') {
-    if (databaseUrl !== undefined) problems.push('ADMIN_TOKEN is required when DATABASE_URL is set (use a long random secret, e.g. `openssl rand -hex 32`)')
+  let adminToken = read.raw('ADMIN_TOKEN')
+  const adminTokenGenerated = adminToken === undefined && databaseUrl === undefined
+  if (adminToken === undefined) {
+    if (databaseUrl !== undefined) read.problems.push('ADMIN_TOKEN is required when DATABASE_URL is set (use a long random secret, e.g. `openssl rand -hex 32`)')
     adminToken = randomBytes(24).toString('base64url')
-  } else if (adminToken.length < 16) {
-    problems.push('ADMIN_TOKEN must be at least 16 characters long')
+  } else {
+    const problem = adminTokenProblem(adminToken)
+    if (problem !== undefined) read.problems.push(problem)
   }
 
   const logLevel = env.LOG_LEVEL ?? 'info'
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  if (!LOG_LEVELS.includes(logLevel)) read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
 
   const supportedCurrencies = (env.SUPPORTED_CURRENCIES ?? 'ZAR,USD').split(',').map((c) => c.trim()).filter((c) => c !== '')
   const badCurrencies = supportedCurrencies.filter((c) => !/^[A-Z]{3}$/.test(c))
   if (supportedCurrencies.length === 0 || badCurrencies.length > 0) {
-    problems.push(`SUPPORTED_CURRENCIES must be a comma-separated list of ISO 4217 codes such as "ZAR,USD", got "${env.SUPPORTED_CURRENCIES}"`)
+    read.problems.push(`SUPPORTED_CURRENCIES must be a comma-separated list of ISO 4217 codes such as "ZAR,USD", got "${env.SUPPORTED_CURRENCIES}"`)
   }
 
+  const lockWaitMs = read.int('LOCK_WAIT_MS', 2000, 0, 60_000)
   const config: Config = {
-    port: int('PORT', 3000, 0, 65535),
+    port: read.int('PORT', 3000, 0, 65535),
     host: env.HOST ?? '127.0.0.1',
     databaseUrl,
     redisUrl,
@@ -88,15 +86,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken,
     adminTokenGenerated,
     logLevel,
-    lockWaitMs: int('LOCK_WAIT_MS', 2000, 0, 60_000),
-    idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
-    rateLimitMax: int('RATE_LIMIT_MAX', 600, 1, 1_000_000),
-    rateLimitTransfersMax: int('RATE_LIMIT_TRANSFERS_MAX', 120, 1, 1_000_000),
+    lockWaitMs,
+    idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    rateLimitMax: read.int('RATE_LIMIT_MAX', 600, 1, 1_000_000),
+    rateLimitTransfersMax: read.int('RATE_LIMIT_TRANSFERS_MAX', 120, 1, 1_000_000),
     supportedCurrencies: [...new Set(supportedCurrencies)],
-    catalogSourceDir: env.CATALOG_SOURCE_DIR === '' ? undefined : env.CATALOG_SOURCE_DIR,
-    catalogTtlSeconds: int('CATALOG_TTL_SECONDS', 300, 1, 7 * 86_400),
-    dataDir: env.DATA_DIR ?? '.data'
+    catalogSourceDir: read.raw('CATALOG_SOURCE_DIR'),
+    catalogTtlSeconds: read.int('CATALOG_TTL_SECONDS', 300, 1, 7 * 86_400),
+    dataDir,
+    trustProxy: read.parsed('TRUST_PROXY', false, parseTrustProxy),
+    shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', SHUTDOWN_GRACE_BASE_MS + lockWaitMs, 1, 3_600_000)
   }
-  if (problems.length > 0) throw new ConfigError(problems)
+  if (read.problems.length > 0) throw new ConfigError(read.problems)
   return config
+}
+
+/** The database settings alone, for `pnpm db:migrate`: it needs no secret it does not use. */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const read = new EnvReader(env)
+  const config = readDatabase(read)
+  if (read.problems.length > 0) throw new ConfigError(read.problems)
+  return config
+}
+
+function readDatabase(read: EnvReader): DatabaseConfig {
+  return { databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']), dataDir: read.raw('DATA_DIR') ?? '.data' }
 }

@@ -1,5 +1,7 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError, loadConfig, loadDatabaseConfig } from '../src/config.js'
+
+const OPERATOR_TOKEN = 'f3a9c1d07e5b28c4a6f1e09d7b3c5a81'
 
 t.test('defaults: embedded database, in-process stores, a generated admin token', async (t) => {
   const config = loadConfig({})
@@ -18,7 +20,9 @@ t.test('defaults: embedded database, in-process stores, a generated admin token'
     supportedCurrencies: ['ZAR', 'USD'],
     catalogSourceDir: undefined,
     catalogTtlSeconds: 300,
-    dataDir: '.data'
+    dataDir: '.data',
+    trustProxy: false,
+    shutdownGraceMs: 47_000
   })
   t.ok(config.adminToken.length >= 32)
   t.not(loadConfig({}).adminToken, config.adminToken, 'a new token per run')
@@ -32,7 +36,7 @@ t.test('reads every variable', async (t) => {
     DATABASE_URL: 'postgres://u@db:5432/payments',
     REDIS_URL: 'redis://cache:6379',
     REDIS_KEY_PREFIX: 'staging:',
-    ADMIN_TOKEN: 'a-very-long-operator-token',
+    ADMIN_TOKEN: OPERATOR_TOKEN,
     LOG_LEVEL: 'debug',
     LOCK_WAIT_MS: '0',
     IDEMPOTENCY_TTL_SECONDS: '3600',
@@ -41,7 +45,9 @@ t.test('reads every variable', async (t) => {
     SUPPORTED_CURRENCIES: 'ZAR, EUR,ZAR',
     CATALOG_SOURCE_DIR: '/feeds',
     CATALOG_TTL_SECONDS: '60',
-    DATA_DIR: '/tmp/x'
+    DATA_DIR: '/tmp/x',
+    TRUST_PROXY: '10.0.0.0/8',
+    SHUTDOWN_GRACE_MS: '60000'
   })
   t.match(config, {
     port: 8080,
@@ -49,7 +55,7 @@ t.test('reads every variable', async (t) => {
     databaseUrl: 'postgres://u@db:5432/payments',
     redisUrl: 'redis://cache:6379',
     redisKeyPrefix: 'staging:',
-    adminToken: 'a-very-long-operator-token',
+    adminToken: OPERATOR_TOKEN,
     adminTokenGenerated: false,
     logLevel: 'debug',
     lockWaitMs: 0,
@@ -59,8 +65,14 @@ t.test('reads every variable', async (t) => {
     supportedCurrencies: ['ZAR', 'EUR'],
     catalogSourceDir: '/feeds',
     catalogTtlSeconds: 60,
-    dataDir: '/tmp/x'
+    dataDir: '/tmp/x',
+    trustProxy: ['10.0.0.0/8'],
+    shutdownGraceMs: 60_000
   })
+})
+
+t.test('the shutdown grace period outlasts the longest lock wait by default', async (t) => {
+  t.equal(loadConfig({ LOCK_WAIT_MS: '60000' }).shutdownGraceMs, 105_000)
 })
 
 t.test('lists every problem at once, in words an operator can act on', async (t) => {
@@ -70,7 +82,9 @@ t.test('lists every problem at once, in words an operator can act on', async (t)
     REDIS_URL: 'not a url',
     LOG_LEVEL: 'loud',
     LOCK_WAIT_MS: '-1',
-    SUPPORTED_CURRENCIES: 'rand'
+    SUPPORTED_CURRENCIES: 'rand',
+    TRUST_PROXY: '2',
+    SHUTDOWN_GRACE_MS: 'soon'
   })) as ConfigError
   t.type(error, ConfigError)
   t.same(error.problems, [
@@ -79,16 +93,26 @@ t.test('lists every problem at once, in words an operator can act on', async (t)
     'ADMIN_TOKEN is required when DATABASE_URL is set (use a long random secret, e.g. `openssl rand -hex 32`)',
     'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
     'SUPPORTED_CURRENCIES must be a comma-separated list of ISO 4217 codes such as "ZAR,USD", got "rand"',
+    'LOCK_WAIT_MS must be a whole number from 0 to 60000, got "-1"',
     'PORT must be a whole number from 0 to 65535, got "eighty"',
-    'LOCK_WAIT_MS must be a whole number from 0 to 60000, got "-1"'
+    'TRUST_PROXY must be true, false, or a comma-separated list of the proxies\' IP addresses, CIDR ranges or loopback/linklocal/uniquelocal (not a hop count), got "2"',
+    'SHUTDOWN_GRACE_MS must be a whole number from 1 to 3600000, got "soon"'
   ])
   t.match(error.message, /^Invalid configuration:\n {2}- DATABASE_URL/)
 })
 
-t.test('a short admin token is refused', async (t) => {
-  t.throws(() => loadConfig({ ADMIN_TOKEN: 'short' }), /ADMIN_TOKEN must be at least 16 characters long/)
+t.test('a placeholder admin token is refused, in embedded mode too', async (t) => {
+  t.throws(() => loadConfig({ ADMIN_TOKEN: 'change-me-to-a-long-random-secret' }), /ADMIN_TOKEN must be a random secret of at least 32 characters .*; this one contains "change"/)
+  t.throws(() => loadConfig({ DATABASE_URL: 'postgres://db/x', ADMIN_TOKEN: 'short' }), /ADMIN_TOKEN must be a random secret/)
 })
 
 t.test('an empty currency list is refused', async (t) => {
   t.throws(() => loadConfig({ SUPPORTED_CURRENCIES: ' , ' }), /SUPPORTED_CURRENCIES must be/)
+})
+
+t.test('pnpm db:migrate reads the database settings only: no admin token needed', async (t) => {
+  t.same(loadDatabaseConfig({ DATABASE_URL: 'postgres://u@db:5432/payments' }), { databaseUrl: 'postgres://u@db:5432/payments', dataDir: '.data' })
+  t.same(loadDatabaseConfig({ DATA_DIR: '/srv/data', PORT: 'ignored', LOG_LEVEL: 'ignored' }), { databaseUrl: undefined, dataDir: '/srv/data' })
+  const error = t.throws(() => loadDatabaseConfig({ DATABASE_URL: 'mysql://db/x' })) as ConfigError
+  t.same(error.problems, ['DATABASE_URL must start with postgres:// or postgresql://, got "mysql://…"'])
 })

@@ -1,30 +1,11 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { runScript } from './helpers/child.js'
 import { tempDataDir } from './helpers/app.js'
 
-const serverScript = fileURLToPath(new URL('../src/server.ts', import.meta.url))
-
-function runServer(env: Record<string, string>) {
-  // The test's own execArgv carries tap's TypeScript loader, so the server's coverage counts.
-  const child = spawn(process.execPath, [...process.execArgv, serverScript], {
-    env: { PATH: process.env.PATH, NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE, PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  return { child, output: () => output }
-}
-
 t.test('embedded mode: starts with nothing configured, prints how to try it, drains on SIGTERM', async (t) => {
-  const { child, output } = runServer({ DATA_DIR: await tempDataDir(t) })
-  t.teardown(() => { child.kill('SIGKILL') })
-  const deadline = Date.now() + 90_000
-  while (!/running at (http:\/\/\S+)/.test(output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-  const address = /running at (http:\/\/\S+)/.exec(output())?.[1]
-  t.ok(address, 'prints its address')
+  const server = runScript(t, 'server', { PORT: '0', LOG_LEVEL: 'warn', DATA_DIR: await tempDataDir(t) })
+  const output = server.output
+  const [, address] = await server.waitFor(/running at (http:\/\/\S+)/)
   t.match(output(), /admin token: \S{32}/, 'prints the generated admin token')
   t.match(output(), /single instance only/)
 
@@ -44,10 +25,8 @@ t.test('embedded mode: starts with nothing configured, prints how to try it, dra
   t.match(answers[3]?.body.items, [{ kind: 'transfer', direction: 'debit', amount: 2500, balanceAfter: 97_500 }, { kind: 'deposit', direction: 'credit', amount: 100_000 }])
   t.match(answers[4]?.body, { provider: 'flash', products: Array })
 
-  const exited = once(child, 'exit')
-  child.kill('SIGTERM')
-  const [code] = await exited
-  t.equal(code, 0, 'a graceful shutdown exits 0')
+  server.process.kill('SIGTERM')
+  t.equal(await server.exited, 0, 'a graceful shutdown exits 0')
 })
 
 /** Runs a printed `curl -s [-X METHOD] URL [-H 'h: v']… [-d 'json']` with fetch. */
@@ -62,9 +41,8 @@ async function runCurl(command: string): Promise<{ status: number, body: any }> 
 }
 
 t.test('bad configuration: exits 1 listing the problems, no stack trace', async (t) => {
-  const { child, output } = runServer({ PORT: 'eighty', DATABASE_URL: 'postgres://127.0.0.1/x' })
-  const [code] = await once(child, 'exit')
-  t.equal(code, 1)
-  t.match(output(), /Invalid configuration:\n {2}- ADMIN_TOKEN is required when DATABASE_URL is set/)
-  t.notMatch(output(), /at .*\.ts:\d+/)
+  const server = runScript(t, 'server', { PORT: 'eighty', DATABASE_URL: 'postgres://127.0.0.1/x', ADMIN_TOKEN: 'change-me-to-a-long-random-secret' })
+  t.equal(await server.exited, 1)
+  t.match(server.output(), /Invalid configuration:\n {2}- ADMIN_TOKEN must be a random secret .* contains "change"\n {2}- PORT must be a whole number/)
+  t.notMatch(server.output(), /at .*\.ts:\d+/)
 })

@@ -6,7 +6,7 @@ import type { Teardown } from '@moolah/test-utils'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789'
+export const ADMIN_TOKEN = '5c462c38900353951bc2f496e0724d6d2f1fd9855b816bf5c75be3b7216149ad'
 
 /** A private data directory for an embedded (PGlite) instance, removed at teardown. */
 export async function tempDataDir(t: Teardown): Promise<string> {
