@@ -149,6 +149,7 @@ function rows(f: Fixture): Row[] {
     { name: "transfers: from another user's wallet", payload: transfer({ fromWalletId: f.walletB, toWalletId: f.walletA }), status: 404, code: 'WALLET_NOT_FOUND' },
     { name: 'transfers: to an unknown wallet', payload: transfer({ toWalletId: UNKNOWN_UUID }), status: 404, code: 'WALLET_NOT_FOUND' },
     { name: 'transfers: from a wallet id that is not a UUID', payload: transfer({ fromWalletId: 'not-a-uuid' }), status: 404, code: 'WALLET_NOT_FOUND' },
+    { name: 'transfers: to a wallet id that is not a UUID', payload: transfer({ toWalletId: 'not-a-uuid' }), status: 404, code: 'WALLET_NOT_FOUND' },
     { name: 'transfers: to the system account', payload: transfer({ toWalletId: f.systemWalletId }), status: 404, code: 'WALLET_NOT_FOUND' },
     { name: 'transfers: Idempotency-Key missing', key: null, payload: transfer({}), status: 400, code: 'IDEMPOTENCY_KEY_MISSING' },
     { name: 'transfers: Idempotency-Key of 256 characters', key: 'k'.repeat(256), payload: transfer({}), status: 400, code: 'IDEMPOTENCY_KEY_INVALID' },
