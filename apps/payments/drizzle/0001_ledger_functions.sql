@@ -17,8 +17,9 @@ DECLARE
 	debit_after bigint;
 	credit_after bigint;
 BEGIN
-	-- Both rows in id order, as every movement does, so opposite transfers never deadlock.
-	PERFORM 1 FROM wallets WHERE id IN (p_from, p_to) ORDER BY id FOR UPDATE;
+	-- Both rows in id order, as every movement does, so opposite transfers never deadlock. NO KEY:
+	-- the keys never change, so foreign-key checks of other postings (KEY SHARE) need not wait.
+	PERFORM 1 FROM wallets WHERE id IN (p_from, p_to) ORDER BY id FOR NO KEY UPDATE;
 	SELECT * INTO debited FROM wallets WHERE id = p_from;
 	SELECT * INTO credited FROM wallets WHERE id = p_to;
 	IF debited.id IS NULL OR debited.owner_id IS DISTINCT FROM p_user THEN outcome := 'SOURCE_NOT_FOUND'; RETURN; END IF;
@@ -74,7 +75,7 @@ BEGIN
 		INSERT INTO wallets (kind, currency) VALUES ('system', target.currency) ON CONFLICT (currency) WHERE kind = 'system' DO NOTHING;
 		SELECT id INTO funding_id FROM wallets WHERE kind = 'system' AND currency = target.currency;
 	END IF;
-	PERFORM 1 FROM wallets WHERE id IN (p_wallet, funding_id) ORDER BY id FOR UPDATE;
+	PERFORM 1 FROM wallets WHERE id IN (p_wallet, funding_id) ORDER BY id FOR NO KEY UPDATE;
 	SELECT * INTO target FROM wallets WHERE id = p_wallet;
 	IF target.balance > 9007199254740991 - p_amount THEN
 		SELECT 'EXISTING', d.id, d.currency, d.request_fingerprint, d.created_at INTO outcome, deposit_id, currency, request_fingerprint, created_at
