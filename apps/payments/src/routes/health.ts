@@ -17,6 +17,7 @@ export interface HealthDependencies {
 
 export async function healthRoutes(app: FastifyInstance, { database, redis }: HealthDependencies): Promise<void> {
   app.get('/health/live', {
+    config: { access: 'public' },
     schema: {
       tags: ['health'],
       summary: 'The process is up',
@@ -33,6 +34,7 @@ export async function healthRoutes(app: FastifyInstance, { database, redis }: He
     })
   })
   app.get('/health/ready', {
+    config: { access: 'public' },
     schema: {
       tags: ['health'],
       summary: 'Postgres and Redis answer',
