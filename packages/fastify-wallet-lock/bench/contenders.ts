@@ -30,13 +30,15 @@ function walletLockClient(redis: Redis, prefix: string): TakeLock {
   opened.push(store)
   const manager = new WalletLockManager({ store, ttlMs: TTL_MS, waitMs: 60_000, failMode: 'closed', log })
   return async (key) => {
-    const lock = await manager.acquire(key)
+    // renewed while held, as routes and withLock do (redis-semaphore renews too)
+    const lock = await manager.acquire(key, { autoExtend: true })
     return () => lock.release()
   }
 }
 
 const NAIVE_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
+/** Every lock of the benchmark, ours first; keys under `prefix`. */
 export function contenders(prefix: string): Contender[] {
   return [
     { name: '@moolah/fastify-wallet-lock', client: (redis) => walletLockClient(redis, `${prefix}moolah:`) },
