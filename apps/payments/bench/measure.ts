@@ -11,6 +11,7 @@ import type { PgTraffic } from './pg-round-trip-proxy.js'
 import { processCpuMs } from './process-cpu.js'
 import { commandsBetween, redisCommandCalls } from './redis-commands.js'
 import type { Scenario } from './scenarios.js'
+import { createReplayables } from './seed.js'
 import { APP_DIR, type RunningVariant } from './variants.js'
 
 const LOAD_TS = fileURLToPath(new URL('./load.ts', import.meta.url))
@@ -85,8 +86,10 @@ async function runLoad(job: LoadJob, before: () => Promise<void>, log: (m: strin
 }
 
 export async function measure(running: RunningVariant, scenario: Scenario, load: { connections: number, durationS: number }, redis: Redis | undefined, log: (m: string) => void): Promise<Measurement> {
+  // Replayables made just before their measurement: the in-process store of the Redis-off variant
+  // keeps its 10 000 most recent records, and the transfer scenarios before it write far more.
   const job: LoadJob = scenario.pattern === undefined
-    ? { url: running.url, ...load, kind: 'replays', replayables: running.replayables }
+    ? { url: running.url, ...load, kind: 'replays', replayables: await createReplayables(running.url, running.parties.payers) }
     : { url: running.url, ...load, kind: 'transfers', pattern: scenario.pattern, payers: running.parties.payers, merchant: running.parties.merchant }
   const countRedis = running.variant.redis ? redis : undefined
   let before: Counters | undefined

@@ -5,10 +5,9 @@ import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { freePort, freshDatabase, type Teardown } from '@moolah/test-utils'
 import { spawnChild, waitForPort, type Child } from './child.js'
-import type { Replayable } from './load-job.js'
 import { startPgRoundTripProxy, type PgRoundTripProxy } from './pg-round-trip-proxy.js'
 import type { Variant } from './scenarios.js'
-import { createReplayables, seedParties, type Parties } from './seed.js'
+import { seedParties, type Parties } from './seed.js'
 import { LOCK_WAIT_MS, PAYERS } from './settings.js'
 
 export const APP_DIR = fileURLToPath(new URL('..', import.meta.url))
@@ -24,7 +23,6 @@ export interface RunningVariant {
   db: postgres.Sql
   parties: Parties
   /** Completed transfers to replay (service variants only). */
-  replayables: Replayable[]
 }
 
 export interface VariantContext {
@@ -101,13 +99,12 @@ export async function startVariant(t: Teardown, variant: Variant, context: Varia
     const parties = await seedParties(seeder.url, adminToken, PAYERS)
     await seeder.server.stop()
     const { server, url } = await startCeiling(t, proxiedUrl.toString(), parties, log)
-    return { variant, url, server, proxy, db, parties, replayables: [] }
+    return { variant, url, server, proxy, db, parties }
   }
 
   log(`${variant.id}: starting the service, migrating, seeding ${PAYERS} funded wallets`)
   const redisUrl = variant.redis ? context.redisUrl : undefined
   const { server, url } = await startService(t, variant.id, proxiedUrl.toString(), redisUrl, adminToken, log)
   const parties = await seedParties(url, adminToken, PAYERS)
-  const replayables = await createReplayables(url, parties.payers)
-  return { variant, url, server, proxy, db, parties, replayables }
+  return { variant, url, server, proxy, db, parties }
 }
