@@ -9,13 +9,17 @@ import type { Redis } from 'ioredis'
 import authenticate, { accessOf } from './auth/authenticate.js'
 import type { Config } from './config.js'
 import { openDatabase, type Database } from './db/database.js'
+import { checkDependencies } from './dependency-checks.js'
+import { ServiceMetrics } from './metrics.js'
 import { registerOpenApi } from './openapi.js'
 import { installProblemHandlers, sendFrameworkProblem } from './problem.js'
 import { rateLimitOptions, unauthenticatedLimit } from './rate-limit.js'
 import { createRedisClient } from './redis-client.js'
+import { observeRequests } from './request-observer.js'
 import { catalogRoutes } from './routes/catalogs.js'
 import { depositRoutes } from './routes/deposits.js'
 import { healthRoutes } from './routes/health.js'
+import { metricsRoutes } from './routes/metrics.js'
 import { transferRoutes } from './routes/transfers.js'
 import { principalId } from './routes/request-context.js'
 import { userRoutes } from './routes/users.js'
@@ -36,8 +40,8 @@ declare module 'fastify' {
 const API_KEY_CACHE_TTL_MS = 60_000
 
 export interface BuildOptions {
-  /** Pino logger options, or false to log nothing (tests). Default: `config.logLevel`. */
-  logger?: boolean | { level: string }
+  /** Pino logger options (a `stream` included), or false to log nothing (tests). Default: `config.logLevel`. */
+  logger?: boolean | { level: string, stream?: { write(line: string): void } }
 }
 
 /**
@@ -96,6 +100,8 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
     await app.register(fastifyRedis, { client: redis, closeClient: true })
   }
   const prefix = config.redisKeyPrefix
+  const metrics = new ServiceMetrics(() => checkDependencies(database, redis))
+  observeRequests(app, metrics)
 
   await app.register(fastifyRateLimit, rateLimitOptions(config, redis))
   await app.register(authenticate, {
@@ -108,20 +114,23 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
     prefix: `${prefix}idempotency:`,
     ttlSeconds: config.idempotencyTtlSeconds,
     // Keys belong to the authenticated principal: one user's key never meets another's.
-    scope: principalId
+    scope: principalId,
+    onEvent: metrics.onIdempotencyEvent
   })
-  await app.register(walletLock, { prefix: `${prefix}wallet-lock:`, waitMs: config.lockWaitMs })
+  await app.register(walletLock, { prefix: `${prefix}wallet-lock:`, waitMs: config.lockWaitMs, onEvent: metrics.onLockEvent })
   await app.register(catalogCache, {
     prefix: `${prefix}catalog:`,
     ttl: config.catalogTtlSeconds,
     // Asked only of routes with a catalogCache config, so config is always there.
-    isPrivateRoute: (route) => accessOf(route.config as FastifyContextConfig) !== 'public'
+    isPrivateRoute: (route) => accessOf(route.config as FastifyContextConfig) !== 'public',
+    onEvent: metrics.onCatalogEvent
   })
 
   // After the plugins (their request decorations must exist before any child context is
   // made) and before the routes (swagger collects routes as they are added).
   await registerOpenApi(app)
   await app.register(healthRoutes, { database, redis })
+  await app.register(metricsRoutes, { metrics })
   await app.register(userRoutes)
   await app.register(walletRoutes)
   await app.register(depositRoutes)

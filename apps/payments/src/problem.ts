@@ -68,7 +68,15 @@ function isOwnError(error: FastifyError): boolean {
   return error.name === 'FastifyError' && error.code !== undefined && CODE_PATTERN.test(error.code) && !error.code.startsWith('FST_')
 }
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The `code` of the problem document this reply carries, for logs and metrics. */
+    problemCode: string | null
+  }
+}
+
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  reply.problemCode = problem.code
   return reply.code(problem.status).type('application/problem+json').send(problem)
 }
 
@@ -79,6 +87,7 @@ export function sendFrameworkProblem(error: FastifyError, request: FastifyReques
 
 /** Renders every error, and unknown routes, as application/problem+json. */
 export function installProblemHandlers(app: FastifyInstance): void {
+  app.decorateReply('problemCode', null)
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = problemFor(error, request)
     // Both answers mean "the same request may succeed shortly".

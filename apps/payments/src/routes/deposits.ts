@@ -13,6 +13,7 @@ export const depositRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/deposits', {
     config: {
       access: 'admin',
+      movement: 'deposit',
       // No wallet lock: a deposit credits the user's wallet, which cannot be overdrawn by it, and
       // debits the funding account, which has no lower bound; the row locks order them.
       idempotency: true

@@ -2,9 +2,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Database } from '../db/database.js'
-import { withTimeout } from '../with-timeout.js'
+import { checkDependencies } from '../dependency-checks.js'
 
-const CHECK_TIMEOUT_MS = 1000
 const CheckStatus = Type.Union([Type.Literal('ok'), Type.Literal('down')])
 /** Embedded mode has no Redis to check; that is not a reason to be unready. */
 const OptionalCheckStatus = Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('not-configured')])
@@ -42,24 +41,12 @@ export async function healthRoutes(app: FastifyInstance, { database, redis }: He
       response: { 200: Ready, 503: Ready }
     }
   }, async (_request, reply) => {
-    const [postgres, redisStatus] = await Promise.all([
-      check(() => database.ping(CHECK_TIMEOUT_MS)),
-      redis === undefined ? 'not-configured' as const : check(() => withTimeout(redis.ping(), CHECK_TIMEOUT_MS))
-    ])
-    const healthy = postgres === 'ok' && redisStatus !== 'down'
+    const checks = await checkDependencies(database, redis)
+    const healthy = checks.postgres === 'ok' && checks.redis !== 'down'
     return reply.code(healthy ? 200 : 503).send({
       status: healthy ? 'ok' : 'unavailable',
-      checks: { postgres, redis: redisStatus },
+      checks,
       mode: { database: database.kind, stores: redis === undefined ? 'in-process' : 'redis' }
     })
   })
-}
-
-async function check(probe: () => Promise<unknown>): Promise<'ok' | 'down'> {
-  try {
-    await probe()
-    return 'ok'
-  } catch {
-    return 'down'
-  }
 }

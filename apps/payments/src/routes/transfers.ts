@@ -24,6 +24,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/transfers', {
     config: {
       access: 'user',
+      movement: 'transfer',
       idempotency: true,
       // Only the debited wallet: a credit cannot overdraw, so the credited wallet is serialized
       // by its row lock alone and many payers into one merchant never queue here.

@@ -1,0 +1,40 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ServiceMetrics } from './metrics.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route moves money: each answer gets one structured log line and one metric. */
+    movement?: 'transfer' | 'deposit'
+  }
+}
+
+/** created, replayed, or the problem code the money route answered with. */
+function outcomeOf(reply: FastifyReply): string {
+  if (reply.statusCode < 300) return reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'created'
+  return reply.problemCode ?? String(reply.statusCode)
+}
+
+/** What a movement's log line says of its request: who, which wallets, how much; never a secret. */
+function movementFields(request: FastifyRequest): Record<string, unknown> {
+  const body = (request.body ?? {}) as Record<string, unknown>
+  return {
+    principal: request.principal?.id,
+    idempotencyKey: request.idempotency?.key,
+    fromWalletId: body.fromWalletId,
+    toWalletId: body.toWalletId ?? body.walletId,
+    amount: body.amount,
+    currency: body.currency
+  }
+}
+
+/** Every answer: its latency in the HTTP histogram; a money route's answer: its movement line and metric. */
+export function observeRequests(app: FastifyInstance, metrics: ServiceMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const { url, config } = request.routeOptions
+    metrics.request(request.method, url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    if (config.movement === undefined) return
+    const outcome = outcomeOf(reply)
+    metrics.movement(config.movement, outcome)
+    request.log.info({ movement: config.movement, outcome, statusCode: reply.statusCode, location: reply.getHeader('location'), ...movementFields(request) }, 'money movement')
+  })
+}
