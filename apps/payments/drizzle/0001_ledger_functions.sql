@@ -5,6 +5,24 @@
 -- balanced journal lines whose balance_after chains. Outcomes are returned, not raised, so
 -- the caller maps them to the contract's errors without parsing messages.
 
+-- Moves the money of one posting whose two rows the caller has locked: both balances in SQL
+-- (bigint, exact), and one debit and one credit journal line whose balance_after chains.
+CREATE FUNCTION move_money(
+	p_kind text, p_debit uuid, p_credit uuid, p_amount bigint, p_reference text,
+	p_transfer uuid, p_deposit uuid, p_fence bigint
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	debit_after bigint;
+	credit_after bigint;
+BEGIN
+	UPDATE wallets SET balance = balance - p_amount, lock_fence = coalesce(p_fence, lock_fence) WHERE id = p_debit RETURNING balance INTO debit_after;
+	UPDATE wallets SET balance = balance + p_amount WHERE id = p_credit RETURNING balance INTO credit_after;
+	INSERT INTO journal_entries (wallet_id, kind, direction, amount, balance_after, transfer_id, deposit_id, counterparty_wallet_id, reference) VALUES
+		(p_debit, p_kind, 'debit', p_amount, debit_after, p_transfer, p_deposit, CASE WHEN p_kind = 'transfer' THEN p_credit END, p_reference),
+		(p_credit, p_kind, 'credit', p_amount, credit_after, p_transfer, p_deposit, CASE WHEN p_kind = 'transfer' THEN p_debit END, p_reference);
+END
+$$;
+--> statement-breakpoint
 CREATE FUNCTION post_transfer(
 	p_user uuid, p_from uuid, p_to uuid, p_amount bigint, p_currency text, p_reference text,
 	p_key text, p_fingerprint text, p_fence bigint,
@@ -14,8 +32,6 @@ CREATE FUNCTION post_transfer(
 DECLARE
 	debited wallets;
 	credited wallets;
-	debit_after bigint;
-	credit_after bigint;
 BEGIN
 	-- Both rows in id order, as every movement does, so opposite transfers never deadlock. NO KEY:
 	-- the keys never change, so foreign-key checks of other postings (KEY SHARE) need not wait.
@@ -48,11 +64,7 @@ BEGIN
 		RETURN;
 	END IF;
 
-	UPDATE wallets SET balance = balance - p_amount, lock_fence = coalesce(p_fence, lock_fence) WHERE id = p_from RETURNING balance INTO debit_after;
-	UPDATE wallets SET balance = balance + p_amount WHERE id = p_to RETURNING balance INTO credit_after;
-	INSERT INTO journal_entries (wallet_id, kind, direction, amount, balance_after, transfer_id, counterparty_wallet_id, reference) VALUES
-		(p_from, 'transfer', 'debit', p_amount, debit_after, transfer_id, p_to, p_reference),
-		(p_to, 'transfer', 'credit', p_amount, credit_after, transfer_id, p_from, p_reference);
+	PERFORM move_money('transfer', p_from, p_to, p_amount, p_reference, transfer_id, NULL, p_fence);
 END
 $$;
 --> statement-breakpoint
@@ -64,8 +76,6 @@ CREATE FUNCTION post_deposit(
 DECLARE
 	target wallets;
 	funding_id uuid;
-	credit_after bigint;
-	debit_after bigint;
 BEGIN
 	SELECT * INTO target FROM wallets WHERE id = p_wallet AND kind = 'user';
 	IF NOT FOUND THEN outcome := 'WALLET_NOT_FOUND'; RETURN; END IF;
@@ -95,10 +105,6 @@ BEGIN
 	END IF;
 
 	-- The system account has no lower bound, so its balance may pass -2^53: SQL bigint, exact.
-	UPDATE wallets SET balance = balance - p_amount WHERE id = funding_id RETURNING balance INTO debit_after;
-	UPDATE wallets SET balance = balance + p_amount WHERE id = p_wallet RETURNING balance INTO credit_after;
-	INSERT INTO journal_entries (wallet_id, kind, direction, amount, balance_after, deposit_id, counterparty_wallet_id, reference) VALUES
-		(funding_id, 'deposit', 'debit', p_amount, debit_after, deposit_id, NULL, p_reference),
-		(p_wallet, 'deposit', 'credit', p_amount, credit_after, deposit_id, NULL, p_reference);
+	PERFORM move_money('deposit', funding_id, p_wallet, p_amount, p_reference, NULL, deposit_id, NULL);
 END
 $$;

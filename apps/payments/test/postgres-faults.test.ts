@@ -89,28 +89,24 @@ t.test('Postgres outages: money and accounts answer 503 within the deadline, cat
     if (transfer.statusCode === 201) created.push(transfer.json().id)
   }
 
-  await t.test('Postgres hung (SIGSTOP) under load', async (t) => {
+  /** The outage starts under load, is checked from outside, ends, and the service recovers by itself. */
+  const outageUnderLoad = async (t: Test, label: string, start: () => Promise<void>, end: () => Promise<void>) => {
     const load = backgroundLoad()
     await waitUntil(async () => load.answers.length >= 5, 'load running')
-    await pg.pause()
-    t.teardown(() => pg.resume())
-    await expectOutage(t, 'hung')
-    await pg.resume()
+    await start()
+    await expectOutage(t, label)
+    await end()
     await expectRecovery(t)
     await load.stop()
     t.ok(load.answers.every((status) => [201, 409, 503].includes(status)), 'the load saw transfers, 503s and busy-wallet 409s, nothing else')
+  }
+
+  await t.test('Postgres hung (SIGSTOP) under load', async (t) => {
+    t.teardown(() => pg.resume())
+    await outageUnderLoad(t, 'hung', () => pg.pause(), () => pg.resume())
   })
 
-  await t.test('Postgres killed under load, then restarted', async (t) => {
-    const load = backgroundLoad()
-    await waitUntil(async () => load.answers.length >= 5, 'load running')
-    await pg.stop()
-    await expectOutage(t, 'down')
-    await pg.restart()
-    await expectRecovery(t)
-    await load.stop()
-    t.ok(load.answers.every((status) => [201, 409, 503].includes(status)), 'the load saw transfers, 503s and busy-wallet 409s, nothing else')
-  })
+  await t.test('Postgres killed under load, then restarted', (t) => outageUnderLoad(t, 'down', () => pg.stop(), () => pg.restart()))
 
   await t.test('retried with their keys, the 503s moved money exactly once; the ledger balances', async (t) => {
     t.equal(new Set(created).size, created.length, 'no transfer was answered twice under two keys')
