@@ -3,8 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redlock } from '@sesamecare-oss/redlock'
 import type { Redis } from 'ioredis'
 import { Mutex } from 'redis-semaphore'
-import { WalletLockManager } from '../src/lock-manager.js'
-import { RedisLockStore } from '../src/redis-store.js'
+import { RedisLockStore, WalletLockManager } from './library.js'
 
 /** Takes `key` (waiting as long as it takes) and resolves with its release. */
 export type TakeLock = (key: string) => Promise<() => Promise<unknown>>
@@ -16,7 +15,7 @@ export interface Contender {
 }
 
 /** What the clients opened besides the connections they were given (our hand-off subscribers). */
-const opened: RedisLockStore[] = []
+const opened: Array<InstanceType<typeof RedisLockStore>> = []
 
 export async function closeClients(): Promise<void> {
   await Promise.all(opened.map((store) => store.close()))
@@ -28,7 +27,7 @@ const log = { warn: console.warn, error: console.error }
 function walletLockClient(redis: Redis, prefix: string): TakeLock {
   const store = new RedisLockStore({ redis, prefix })
   opened.push(store)
-  const manager = new WalletLockManager({ store, ttlMs: TTL_MS, waitMs: 60_000, failMode: 'closed', log })
+  const manager = new WalletLockManager({ store, ttlMs: TTL_MS, waitMs: 60_000, turnMs: 5, failMode: 'closed', log })
   return async (key) => {
     // renewed while held, as routes and withLock do (redis-semaphore renews too)
     const lock = await manager.acquire(key, { autoExtend: true })

@@ -1,24 +1,24 @@
 import { DependencyUnavailableError, LockLostError, withRetryAfter } from './errors.js'
 import type { LockContext } from './lock-context.js'
+import { releaseTurns } from './release-turns.js'
+import type { Turn } from './turn.js'
 import type { WalletLock } from './wallet-lock.js'
 
 export interface HeldLockInit {
   resources: readonly string[]
   token: string
   fences: Readonly<Record<string, number>>
-  /** The local time from which the lease runs (the earliest grant or renewal of all resources). */
-  grantedAt: number
+  /** The turn each resource is held under, in the order of `resources`. */
+  turns: readonly Turn[]
   ttlMs: number
   /** Renew the lease every ttlMs / 3 until released or lost. */
   autoExtend: boolean
 }
 
-/** Clocks drift: the local view of a lease ends this much before the store's. */
-export function clockDriftMs(ttlMs: number): number {
-  return Math.floor(ttlMs * 0.01) + 2
-}
-
-/** A lock the store granted: watches its lease, renews it on request, releases it once. */
+/**
+ * A lock the store granted (to this acquisition, or to an earlier one of this process that
+ * passed its turn on): watches its lease, renews it on request, releases it once.
+ */
 export class HeldLock implements WalletLock {
   readonly resources: readonly string[]
   readonly token: string
@@ -26,6 +26,7 @@ export class HeldLock implements WalletLock {
   readonly fences: Readonly<Record<string, number>>
   readonly degraded = false
   readonly #context: LockContext
+  readonly #turns: readonly Turn[]
   /** Made when first needed: most locks are released without anyone reading `signal`. */
   #controller: AbortController | undefined
   #lost = false
@@ -34,8 +35,6 @@ export class HeldLock implements WalletLock {
   #leaseTimer: NodeJS.Timeout | undefined
   #renewTimer: NodeJS.Timeout | undefined
   #released: Promise<boolean> | undefined
-  /** This lock holds the local gate of its resources until it is released or lost. */
-  #holdsGate = true
 
   constructor(context: LockContext, init: HeldLockInit) {
     this.#context = context
@@ -43,9 +42,11 @@ export class HeldLock implements WalletLock {
     this.token = init.token
     this.fences = init.fences
     this.fence = init.fences[init.resources[0] as string] as number
+    this.#turns = init.turns
     this.#ttlMs = init.ttlMs
-    this.#watchLease(init.grantedAt, init.ttlMs)
-    if (init.autoExtend) this.#scheduleRenewal(init.ttlMs / 3)
+    this.#watchLease()
+    // a passed turn's lease began before this acquisition: its first renewal may be due sooner
+    if (init.autoExtend) this.#scheduleRenewal(Math.max(0, Math.min(...init.turns.map((turn) => turn.leaseFrom)) + init.ttlMs / 3 - Date.now()))
   }
 
   get signal(): AbortSignal {
@@ -58,7 +59,7 @@ export class HeldLock implements WalletLock {
     const startedAt = Date.now()
     let owned: boolean[]
     try {
-      owned = await Promise.all(this.resources.map((resource) => this.#context.store.extend(resource, this.token, ttlMs)))
+      owned = await Promise.all(this.#turns.map((turn) => this.#context.store.extend(turn.resource, turn.storeToken, ttlMs)))
     } catch (error) {
       this.#context.emit({ type: 'store-error', resources: this.resources, operation: 'extend', error: error as Error, degraded: false })
       throw withRetryAfter(new DependencyUnavailableError((error as Error).message), 1000)
@@ -67,9 +68,10 @@ export class HeldLock implements WalletLock {
       this.#lose('taken')
       return false
     }
+    for (const turn of this.#turns) turn.renewed(startedAt, ttlMs) // also for a local holder it was passed to meanwhile
     if (this.#released !== undefined) return false // released while the extension was on its way
     this.#ttlMs = ttlMs
-    this.#watchLease(startedAt, ttlMs)
+    this.#watchLease()
     return true
   }
 
@@ -79,13 +81,13 @@ export class HeldLock implements WalletLock {
   }
 
   async #release(): Promise<boolean> {
-    this.#stopTimers()
-    // sent before the gate opens, so the next local waiter's acquire queues behind them
-    const releases = this.resources.map((resource) => this.#context.store.release(resource, this.token))
-    this.#leaveGate()
+    // a lost lock already left the local gate (see #lose); one still held passes its turns on
+    const lost = this.#lost
+    const released = releaseTurns(this.#context, this.#turns, { passOn: !lost, inGate: !lost })
+    this.#stopTimers() // while the release is on its way
     let owned = false
     try {
-      owned = (await Promise.all(releases)).every(Boolean)
+      owned = (await released) && !lost
     } catch (error) {
       this.#context.emit({ type: 'store-error', resources: this.resources, operation: 'release', error: error as Error, degraded: false })
     }
@@ -97,15 +99,17 @@ export class HeldLock implements WalletLock {
     if (this.#released !== undefined || this.#lost) return
     this.#lost = true
     this.#stopTimers()
-    this.#leaveGate() // the store may hand the resource to anyone now, local waiters included
+    // the store may hand the resource to anyone now: the local waiters ask it, nothing is passed on
+    for (const resource of this.resources) this.#context.gate.leave(resource)
     this.#controller ??= new AbortController()
     this.#controller.abort(withRetryAfter(new LockLostError(this.resources.join(', ')), 1000))
     this.#context.emit({ type: 'lost', resources: this.resources, reason })
   }
 
-  #watchLease(from: number, ttlMs: number): void {
+  /** Until the first of the turns' leases would end. */
+  #watchLease(): void {
     clearTimeout(this.#leaseTimer)
-    const validMs = from + ttlMs - clockDriftMs(ttlMs) - Date.now()
+    const validMs = Math.min(...this.#turns.map((turn) => turn.leaseEnd)) - Date.now()
     this.#leaseTimer = setTimeout(() => this.#lose('expired'), Math.max(0, validMs))
     this.#leaseTimer.unref()
   }
@@ -123,11 +127,5 @@ export class HeldLock implements WalletLock {
   #stopTimers(): void {
     clearTimeout(this.#leaseTimer)
     clearTimeout(this.#renewTimer)
-  }
-
-  #leaveGate(): void {
-    if (!this.#holdsGate) return
-    this.#holdsGate = false
-    for (const resource of this.resources) this.#context.gate.leave(resource)
   }
 }

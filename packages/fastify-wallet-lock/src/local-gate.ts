@@ -1,33 +1,64 @@
+import type { Turn } from './turn.js'
 import { waitInLine } from './wait-in-line.js'
+
+/** A turn, and the fence of the acquisition that holds it. */
+export interface HeldTurn {
+  turn: Turn
+  fence: number
+}
+
+interface Waiter {
+  ttlMs: number
+  wake(entry: HeldTurn | true): void
+}
 
 /**
  * In-process queue in front of the store: per resource, only one acquisition of this process
  * talks to the store at a time and the others line up here, first come first served. A hot
- * wallet then costs the store one waiter per process, and the hand-off between two requests
- * of the same process is a release and an acquire sent back to back on one connection.
- * Correctness never rests on the gate: the store alone decides who owns a resource.
+ * wallet then costs the store one waiter per process; the holder passes its turn straight to
+ * the next in line while the turn lasts (see Turn), and after that its release and the next
+ * acquire go out back to back on one connection. Correctness never rests on the gate: the store
+ * alone decides who owns a resource, and passed turns use the fences the store reserved.
  */
 export class LocalGate {
-  /** resource → callbacks of those waiting for their turn; a present key means the turn is taken. */
-  readonly #lines = new Map<string, Array<() => void>>()
+  /** resource → those waiting for their turn; a present key means the turn is taken. */
+  readonly #lines = new Map<string, Waiter[]>()
+  readonly #turnMs: number
 
-  /** True when the caller's turn came before `waitMs` passed; `onContended` when it had to wait. */
-  async enter(resource: string, waitMs: number, signal: AbortSignal | undefined, onContended: () => void): Promise<boolean> {
-    signal?.throwIfAborted()
-    const line = this.#lines.get(resource)
-    if (line === undefined) {
-      this.#lines.set(resource, [])
-      return true
-    }
-    onContended()
-    if (waitMs <= 0) return false
-    return await waitInLine(line, (wake) => () => wake(true), waitMs, signal, () => false)
+  constructor(turnMs: number) {
+    this.#turnMs = turnMs
   }
 
-  /** Passes the turn to the next in line. */
+  /** True (and the turn is the caller's, to ask the store) when nobody in this process holds or waits for `resource`. */
+  tryEnter(resource: string): boolean {
+    if (this.#lines.has(resource)) return false
+    this.#lines.set(resource, [])
+    return true
+  }
+
+  /**
+   * Lines up after a failed `tryEnter`: true when it is the caller's turn to ask the store, the
+   * turn itself when the holder passes it on, false when `waitMs` passes first.
+   */
+  async wait(resource: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<HeldTurn | boolean> {
+    signal?.throwIfAborted()
+    if (waitMs <= 0) return false
+    return await waitInLine<Waiter, HeldTurn | boolean>(this.#lines.get(resource) as Waiter[], (wake) => ({ ttlMs, wake }), waitMs, signal, () => false)
+  }
+
+  /** Passes `turn` to the first in line when the turn may go on to it; false (nothing done) otherwise. */
+  pass(turn: Turn): boolean {
+    const next = this.#lines.get(turn.resource)?.[0]
+    const fence = next === undefined ? undefined : turn.pass(next.ttlMs, this.#turnMs)
+    if (fence === undefined) return false
+    ;(next as Waiter).wake({ turn, fence })
+    return true
+  }
+
+  /** Gives the turn to the next in line, who asks the store, or frees the line. */
   leave(resource: string): void {
     const next = this.#lines.get(resource)?.[0]
     if (next === undefined) this.#lines.delete(resource)
-    else next()
+    else next.wake(true)
   }
 }

@@ -3,11 +3,13 @@ import { degradedLock } from './degraded-lock.js'
 import { ConcurrentRequestError, DependencyUnavailableError, withRetryAfter } from './errors.js'
 import type { WalletLockEvent, WalletLockEventListener } from './events.js'
 import { HeldLock } from './held-lock.js'
-import { LocalGate } from './local-gate.js'
+import { LocalGate, type HeldTurn } from './local-gate.js'
 import type { LockContext } from './lock-context.js'
 import { PartialHold } from './partial-hold.js'
+import { releaseTurns } from './release-turns.js'
 import { normalizeResources } from './resources.js'
-import type { LockStore, StoreAcquireResult } from './store.js'
+import type { LockStore } from './store.js'
+import { Turn } from './turn.js'
 import { checkInteger } from './validate.js'
 import type { WalletLock } from './wallet-lock.js'
 
@@ -28,6 +30,8 @@ export interface WalletLockManagerOptions {
   store: LockStore
   ttlMs: number
   waitMs: number
+  /** How long after a store grant a release may still pass the resource to a caller waiting in this process. */
+  turnMs: number
   failMode: FailMode
   onEvent?: WalletLockEventListener | undefined
   log: { warn(obj: object, msg: string): void, error(obj: object, msg: string): void }
@@ -43,7 +47,7 @@ export class WalletLockManager {
 
   constructor(options: WalletLockManagerOptions) {
     this.#options = options
-    this.#context = { store: options.store, gate: new LocalGate(), emit: (event) => this.#emit(event) }
+    this.#context = { store: options.store, gate: new LocalGate(options.turnMs), emit: (event) => this.#emit(event) }
   }
 
   /**
@@ -61,32 +65,33 @@ export class WalletLockManager {
     const deadline = startedAt + (options.waitMs ?? this.#options.waitMs)
     const token = randomUUID() // 122 random bits from the CSPRNG, without a system call each time
     const fences: Record<string, number> = {}
+    const turns: Turn[] = []
     // several resources: what is held is renewed while the next is waited for
-    const hold = list.length > 1 ? new PartialHold(this.#context, list, token, ttlMs, options.signal) : undefined
+    const hold = list.length > 1 ? new PartialHold(this.#context, list, ttlMs, options.signal) : undefined
     const signal = hold?.signal ?? options.signal
-    let grantedAt = 0
     try {
       // one by one in sorted order: two acquisitions never hold what the other waits for
       for (const resource of list) {
-        const result = await this.#acquireOne(list, resource, token, ttlMs, deadline, signal)
-        if (!result.acquired) {
+        const taken = await this.#acquireOne(list, resource, token, ttlMs, deadline, signal)
+        if ('retryAfterMs' in taken) {
           this.#emit({ type: 'timeout', resources: list, resource, waitedMs: Date.now() - startedAt })
-          throw withRetryAfter(new ConcurrentRequestError(resource), result.retryAfterMs)
+          throw withRetryAfter(new ConcurrentRequestError(resource), taken.retryAfterMs)
         }
-        fences[resource] = result.fence
-        grantedAt = result.grantedAt
-        hold?.hold(resource, result.grantedAt)
+        fences[resource] = taken.fence
+        turns.push(taken.turn)
+        hold?.hold(taken.turn)
       }
       hold?.signal.throwIfAborted() // a held resource was found taken while the last one was on its way
     } catch (error) {
       hold?.stop()
-      await this.#giveBack(Object.keys(fences), token)
+      // all or nothing; never passed on: a resource renewed while waiting may have been found taken
+      await releaseTurns(this.#context, turns, { passOn: false, inGate: true }).catch(() => false)
       if (!(error instanceof StoreFailure)) throw error
       return this.#storeFailed(list, token, error.cause as Error)
     }
-    if (hold !== undefined) grantedAt = hold.stop()
-    this.#emit({ type: 'acquired', resources: list, fence: fences[list[0] as string] as number, fences, waitedMs: Date.now() - startedAt })
-    return new HeldLock(this.#context, { resources: list, token, fences, grantedAt, ttlMs, autoExtend: options.autoExtend ?? false })
+    hold?.stop()
+    if (this.#options.onEvent !== undefined) this.#emit({ type: 'acquired', resources: list, fence: fences[list[0] as string] as number, fences, waitedMs: Date.now() - startedAt })
+    return new HeldLock(this.#context, { resources: list, token, fences, turns, ttlMs, autoExtend: options.autoExtend ?? false })
   }
 
   /**
@@ -102,32 +107,36 @@ export class WalletLockManager {
     }
   }
 
-  /** Takes the local gate, then the store's lock; gives the gate back unless it got the lock. */
-  async #acquireOne(resources: readonly string[], resource: string, token: string, ttlMs: number, deadline: number, signal: AbortSignal | undefined): Promise<StoreAcquireResult> {
+  /**
+   * Waits for this process's turn at `resource` (or is passed the turn by the local holder), then
+   * asks the store; gives the turn back unless the store granted the lock.
+   */
+  async #acquireOne(resources: readonly string[], resource: string, token: string, ttlMs: number, deadline: number, signal: AbortSignal | undefined): Promise<HeldTurn | { retryAfterMs: number }> {
     let contended = false
     const onContended = (): void => {
       if (contended) return
       contended = true
       this.#emit({ type: 'contended', resources, resource })
     }
-    if (!(await this.#context.gate.enter(resource, deadline - Date.now(), signal, onContended))) {
-      return { acquired: false, retryAfterMs: 1000 } // the holder is in this process; its lease is not known here
+    const { gate, store } = this.#context
+    if (!gate.tryEnter(resource)) {
+      onContended()
+      const entry = await gate.wait(resource, ttlMs, deadline - Date.now(), signal)
+      if (entry === false) return { retryAfterMs: 1000 } // the holder is in this process; its lease is not known here
+      if (entry !== true) return entry
     }
     try {
-      const result = await this.#context.store.acquire({ resource, token, ttlMs, waitMs: Math.max(0, deadline - Date.now()), signal, onContended })
-      if (!result.acquired) this.#context.gate.leave(resource)
-      return result
+      const result = await store.acquire({ resource, token, ttlMs, waitMs: Math.max(0, deadline - Date.now()), signal, onContended })
+      if (!result.acquired) {
+        gate.leave(resource)
+        return result
+      }
+      return { turn: new Turn(resource, token, result.fence, result.lastFence ?? result.fence, result.grantedAt, ttlMs), fence: result.fence }
     } catch (error) {
-      this.#context.gate.leave(resource)
+      gate.leave(resource)
       if (signal?.aborted === true) throw error
       throw new StoreFailure('store failed', { cause: error })
     }
-  }
-
-  /** All or nothing: hands back what an acquisition took before it failed. */
-  async #giveBack(taken: readonly string[], token: string): Promise<void> {
-    await Promise.allSettled(taken.map((resource) => this.#context.store.release(resource, token)))
-    for (const resource of taken) this.#context.gate.leave(resource)
   }
 
   #storeFailed(resources: readonly string[], token: string, error: Error): WalletLock {

@@ -1,4 +1,4 @@
-import { nextFence } from './fence-clock.js'
+import { grantFences } from './fence-clock.js'
 import type { LockStore, StoreAcquireRequest, StoreAcquireResult } from './store.js'
 import { waitInLine } from './wait-in-line.js'
 
@@ -9,10 +9,15 @@ interface Owner {
   expiry: NodeJS.Timeout
 }
 
+interface Fences {
+  fence: number
+  lastFence: number
+}
+
 interface Waiter {
   token: string
   ttlMs: number
-  grant(fence: number): void
+  grant(fences: Fences): void
 }
 
 interface Slot {
@@ -27,15 +32,13 @@ interface Slot {
  */
 export class MemoryLockStore implements LockStore {
   readonly #slots = new Map<string, Slot>()
-  /** One counter for every resource: still strictly increasing per resource. */
+  /** One counter for every resource (the last fence reserved): still strictly increasing per resource. */
   #lastFence = 0
 
   async acquire({ resource, token, ttlMs, waitMs, signal, onContended }: StoreAcquireRequest): Promise<StoreAcquireResult> {
     signal?.throwIfAborted()
     const slot = this.#slot(resource)
-    if (slot.owner === undefined && slot.queue.length === 0) {
-      return { acquired: true, fence: this.#grant(resource, slot, token, ttlMs), grantedAt: Date.now() }
-    }
+    if (slot.owner === undefined && slot.queue.length === 0) return this.#granted(this.#grant(resource, slot, token, ttlMs))
     onContended?.()
     // whoever waits has an owner in front of it: a release or an expiry hands over at once
     const retryAfterMs = () => Math.max(0, (slot.owner as Owner).expiresAt - Date.now())
@@ -43,7 +46,7 @@ export class MemoryLockStore implements LockStore {
 
     return await waitInLine<Waiter, StoreAcquireResult>(
       slot.queue,
-      (wake) => ({ token, ttlMs, grant: (fence) => wake({ acquired: true, fence, grantedAt: Date.now() }) }),
+      (wake) => ({ token, ttlMs, grant: (fences) => wake(this.#granted(fences)) }),
       waitMs,
       signal,
       () => ({ acquired: false, retryAfterMs: retryAfterMs() })
@@ -81,10 +84,16 @@ export class MemoryLockStore implements LockStore {
     return slot
   }
 
-  #grant(resource: string, slot: Slot, token: string, ttlMs: number): number {
-    this.#lastFence = nextFence(this.#lastFence)
+  /** Makes `token` the owner; returns its fence and the last one the grant reserves. */
+  #grant(resource: string, slot: Slot, token: string, ttlMs: number): Fences {
+    const fences = grantFences(this.#lastFence)
+    this.#lastFence = fences.lastFence
     this.#setOwner(resource, slot, token, ttlMs)
-    return this.#lastFence
+    return fences
+  }
+
+  #granted(fences: Fences): StoreAcquireResult {
+    return { acquired: true, ...fences, grantedAt: Date.now() }
   }
 
   #setOwner(resource: string, slot: Slot, token: string, ttlMs: number): void {

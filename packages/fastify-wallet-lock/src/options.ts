@@ -23,6 +23,12 @@ export interface WalletLockPluginOptions {
   waitMs?: number
   /** Longest pause between a Redis waiter's re-checks (the fallback for a lost hand-off message). Default 250 ms. */
   pollMs?: number
+  /**
+   * For how long after the store granted a resource a release may pass it straight to the next
+   * caller waiting in the same process (no store round trip) before other processes get their
+   * turn; 0 = every release goes through the store. Default 5 ms.
+   */
+  turnMs?: number
 }
 
 export type ResolvedOptions = Required<Omit<WalletLockPluginOptions, 'store' | 'redis' | 'onEvent'>> & Pick<WalletLockPluginOptions, 'store' | 'redis' | 'onEvent'>
@@ -45,10 +51,11 @@ export function resolveOptions(options: WalletLockPluginOptions): ResolvedOption
   const failMode = options.failMode ?? 'closed'
   if (failMode !== 'closed' && failMode !== 'open') throw new TypeError(`wallet-lock: failMode must be 'closed' or 'open', got ${String(failMode)}`)
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('wallet-lock: onEvent must be a function')
-  const resolved = { ...options, prefix, failMode, timeoutMs: options.timeoutMs ?? 1000, ttlMs: options.ttlMs ?? 10_000, waitMs: options.waitMs ?? 1000, pollMs: options.pollMs ?? 250 }
+  const resolved = { ...options, prefix, failMode, timeoutMs: options.timeoutMs ?? 1000, ttlMs: options.ttlMs ?? 10_000, waitMs: options.waitMs ?? 1000, pollMs: options.pollMs ?? 250, turnMs: options.turnMs ?? 5 }
   checkInteger('timeoutMs', resolved.timeoutMs, 1)
   checkInteger('ttlMs', resolved.ttlMs, 1)
   checkInteger('waitMs', resolved.waitMs, 0)
   checkInteger('pollMs', resolved.pollMs, 1)
+  checkInteger('turnMs', resolved.turnMs, 0)
   return resolved
 }

@@ -1,5 +1,6 @@
 import { LockLostError, withRetryAfter } from './errors.js'
 import type { LockContext } from './lock-context.js'
+import type { Turn } from './turn.js'
 
 /**
  * What a multi-resource acquisition already holds while it waits for the next resource. The
@@ -13,45 +14,41 @@ export class PartialHold {
   readonly signal: AbortSignal = this.#controller.signal
   readonly #context: LockContext
   readonly #resources: readonly string[]
-  readonly #token: string
   readonly #ttlMs: number
   readonly #caller: AbortSignal | undefined
   readonly #forward = (): void => this.#controller.abort(this.#caller?.reason)
-  /** resource → the local time from which its current lease runs */
-  readonly #since = new Map<string, number>()
+  readonly #held: Turn[] = []
   #timer: NodeJS.Timeout | undefined
   #stopped = false
 
   /** `caller` must not be aborted yet. */
-  constructor(context: LockContext, resources: readonly string[], token: string, ttlMs: number, caller: AbortSignal | undefined) {
+  constructor(context: LockContext, resources: readonly string[], ttlMs: number, caller: AbortSignal | undefined) {
     this.#context = context
     this.#resources = resources
-    this.#token = token
     this.#ttlMs = ttlMs
     this.#caller = caller
     caller?.addEventListener('abort', this.#forward, { once: true })
   }
 
-  hold(resource: string, grantedAt: number): void {
-    this.#since.set(resource, grantedAt)
+  hold(turn: Turn): void {
+    this.#held.push(turn)
     // an interval, not a chain of timeouts: a renewal still on its way never schedules another
     this.#timer ??= setInterval(() => { void this.#renew() }, this.#ttlMs / 3).unref()
   }
 
-  /** Stops renewing (idempotent); returns the local time from which every held resource's lease runs. */
-  stop(): number {
+  /** Stops renewing (idempotent). */
+  stop(): void {
     this.#stopped = true
     clearInterval(this.#timer)
     this.#caller?.removeEventListener('abort', this.#forward)
-    return Math.min(...this.#since.values())
   }
 
   async #renew(): Promise<void> {
     const sentAt = Date.now()
-    const held = [...this.#since.keys()]
+    const held = [...this.#held]
     let owned: boolean[]
     try {
-      owned = await Promise.all(held.map((resource) => this.#context.store.extend(resource, this.#token, this.#ttlMs)))
+      owned = await Promise.all(held.map((turn) => this.#context.store.extend(turn.resource, turn.storeToken, this.#ttlMs)))
     } catch (error) {
       // the next tick (ttlMs / 3 later) still lands before the lease ends
       this.#context.emit({ type: 'store-error', resources: this.#resources, operation: 'extend', error: error as Error, degraded: false })
@@ -59,11 +56,11 @@ export class PartialHold {
     }
     if (this.#stopped) return // the acquisition ended (or this was lost) meanwhile: nothing to add
     if (owned.every(Boolean)) {
-      for (const resource of held) this.#since.set(resource, sentAt)
+      for (const turn of held) turn.renewed(sentAt, this.#ttlMs)
       return
     }
     this.stop() // the acquisition cannot succeed now; it gives back what it holds
     this.#context.emit({ type: 'lost', resources: this.#resources, reason: 'taken' })
-    this.#controller.abort(withRetryAfter(new LockLostError(held.join(', ')), 1000))
+    this.#controller.abort(withRetryAfter(new LockLostError(held.map((turn) => turn.resource).join(', ')), 1000))
   }
 }

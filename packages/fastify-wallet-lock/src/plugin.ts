@@ -35,7 +35,7 @@ function chooseStore(fastify: FastifyInstance, options: ResolvedOptions): { stor
 const walletLockPlugin: FastifyPluginAsync<WalletLockPluginOptions> = async (fastify, rawOptions) => {
   const options = resolveOptions(rawOptions)
   const { store, owned } = chooseStore(fastify, options)
-  const manager = new WalletLockManager({ store, ttlMs: options.ttlMs, waitMs: options.waitMs, failMode: options.failMode, onEvent: options.onEvent, log: fastify.log })
+  const manager = new WalletLockManager({ store, ttlMs: options.ttlMs, waitMs: options.waitMs, turnMs: options.turnMs, failMode: options.failMode, onEvent: options.onEvent, log: fastify.log })
   fastify.decorate('walletLock', manager)
   fastify.decorateRequest('walletLock', null)
   fastify.addHook('onRoute', (route) => lockRoute(route, manager))

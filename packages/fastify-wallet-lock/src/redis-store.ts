@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import { Deadlines } from './deadlines.js'
-import { ACQUIRE, EXTEND, RELEASE } from './redis-scripts.js'
+import { HandOffBox } from './hand-off-box.js'
+import { ACQUIRE, EXTEND, RELEASE, TAKE } from './redis-scripts.js'
 import type { LockStore, StoreAcquireRequest, StoreAcquireResult } from './store.js'
-import { waitForHandOff } from './wait-for-hand-off.js'
 
 export interface RedisLockStoreOptions {
   /** An ioredis `Redis` or `Cluster`; the store never closes it. */
@@ -17,8 +17,10 @@ export interface RedisLockStoreOptions {
 }
 
 type Script = (...args: Array<string | number>) => Promise<unknown>
-
-const COMMANDS = { walletLockAcquire: ACQUIRE, walletLockRelease: RELEASE } as const
+/** TAKE: [fence, last fence reserved], or -1 - the holder's lease left (busy). */
+type TakeReply = [number, number] | number
+/** ACQUIRE: [1, fence, last fence] granted now; [1, fence, fence, leaseLeftMs] held already (handed over); [0, holder's leaseLeftMs] busy. */
+type AcquireReply = [1, number, number, number?] | [0, number]
 
 /**
  * Locks in Redis or Redis Cluster. A busy resource queues its waiters in Redis; the release
@@ -33,7 +35,7 @@ export class RedisLockStore implements LockStore {
   readonly #pollMs: number
   /** One channel per store instance: every hand-off meant for this process arrives here. */
   readonly #channel: string
-  readonly #handOffs = new Map<string, (fence: number) => void>()
+  readonly #handOffs: HandOffBox
   #subscriber: Redis | Cluster | undefined
   #subscribed: Promise<unknown> | undefined
   #isSubscribed = false
@@ -47,57 +49,68 @@ export class RedisLockStore implements LockStore {
     this.#deadlines = new Deadlines(Math.max(5, Math.floor(this.#timeoutMs / 10)))
     this.#pollMs = options.pollMs ?? 250
     this.#channel = `${this.#prefix}hand-off:${randomUUID()}`
-    for (const [name, lua] of Object.entries(COMMANDS)) this.#redis.defineCommand(name, { numberOfKeys: 4, lua })
+    // an early message matters only until the reply that queued its waiter arrives (or times out)
+    this.#handOffs = new HandOffBox(2 * this.#timeoutMs + 1000)
+    this.#redis.defineCommand('walletLockTake', { numberOfKeys: 1, lua: TAKE })
+    this.#redis.defineCommand('walletLockAcquire', { numberOfKeys: 3, lua: ACQUIRE })
+    this.#redis.defineCommand('walletLockRelease', { numberOfKeys: 3, lua: RELEASE })
     this.#redis.defineCommand('walletLockExtend', { numberOfKeys: 1, lua: EXTEND })
   }
 
   async acquire(request: StoreAcquireRequest): Promise<StoreAcquireResult> {
     request.signal?.throwIfAborted()
-    const deadline = Date.now() + request.waitMs
-    if (request.waitMs > 0 && !this.#isSubscribed && !this.#closed) await this.#subscribe()
-    const handOff = new Promise<number>((resolve) => { this.#handOffs.set(request.token, resolve) })
-    let result: StoreAcquireResult
+    const sentAt = Date.now()
+    const record = this.#record(request.resource)
     try {
-      result = await this.#queueUntilOwned(request, deadline, handOff)
+      // the common case in one round trip and one key; only a caller that waits queues (ACQUIRE)
+      const taken = await this.#call('walletLockTake', record, request.token, request.ttlMs) as TakeReply
+      if (typeof taken !== 'number') return { acquired: true, fence: taken[0], lastFence: taken[1], grantedAt: sentAt }
+      request.onContended?.()
+      if (request.waitMs <= 0) return { acquired: false, retryAfterMs: -1 - taken }
+      return await this.#waitForTurn(request, record, sentAt + request.waitMs)
     } catch (err) {
-      this.#handOffs.delete(request.token)
-      // aborted or unreachable: leave the queue, or hand on a lock granted meanwhile, when Redis answers again
+      // timed out, unreachable or aborted: a command that still reaches Redis is followed by this
+      // release on the same connection, which leaves the queue or hands on what was granted
       this.release(request.resource, request.token).catch(() => {})
       throw err
     }
-    this.#handOffs.delete(request.token)
-    return result
   }
 
-  async #queueUntilOwned({ resource, token, ttlMs, signal, onContended }: StoreAcquireRequest, deadline: number, handOff: Promise<number>): Promise<StoreAcquireResult> {
-    let queued = false // whether the token may sit in the queue, to be taken out on timeout
-    let fence: number | undefined
-    do {
+  /**
+   * Queues the token (or takes the resource if it came free) and waits for the hand-off
+   * message, re-checking when the holder's lease would end and at least every pollMs.
+   */
+  async #waitForTurn({ resource, token, ttlMs, signal }: StoreAcquireRequest, record: string, deadline: number): Promise<StoreAcquireResult> {
+    // subscribed before the first token is queued, so no hand-off message can be missed
+    if (!this.#isSubscribed && !this.#closed) await this.#subscribe()
+    const id = `${token}|${record}`
+    for (;;) {
       const sentAt = Date.now()
-      const wait = Math.max(0, deadline - sentAt)
-      queued ||= wait > 0
-      // the channel only matters to a token that queues
-      const [owned, value] = await this.#script('walletLockAcquire', resource, token, ttlMs, wait, wait > 0 ? this.#channel : '') as [number, number]
-      if (owned === 1) return { acquired: true, fence: value, grantedAt: sentAt }
-      onContended?.()
+      const reply = await this.#call('walletLockAcquire', record, `${record}:queue`, `${record}:waiters`, token, ttlMs, Math.max(0, deadline - sentAt), this.#channel) as AcquireReply
+      if (reply[0] === 1) {
+        // held already (its message lost): the lease ran from the hand-off, ttlMs - leftMs before Redis answered
+        const [, fence, lastFence, leftMs] = reply
+        return { acquired: true, fence, lastFence, grantedAt: leftMs === undefined ? sentAt : sentAt - (ttlMs - leftMs) }
+      }
+      const leaseLeftMs = reply[1]
       const remaining = deadline - Date.now()
       if (remaining <= 0) {
-        if (queued) await this.release(resource, token)
-        return { acquired: false, retryAfterMs: value }
+        await this.release(resource, token) // leave the queue (or hand on what was granted meanwhile)
+        return { acquired: false, retryAfterMs: leaseLeftMs }
       }
       // until the holder's lease would end, then re-check: covers a crashed holder and a lost message
-      const recheckMs = Math.min(remaining, value + 1, this.#pollMs) * (0.75 + Math.random() * 0.5)
-      fence = await waitForHandOff(handOff, recheckMs, signal)
-    } while (fence === undefined)
-    return { acquired: true, fence, grantedAt: Date.now() }
+      const handedOver = await this.#handOffs.wait(id, Math.min(remaining, leaseLeftMs + 1, this.#pollMs) * (0.75 + Math.random() * 0.5), signal)
+      if (handedOver !== undefined) return { acquired: true, ...handedOver, grantedAt: Date.now() }
+    }
   }
 
   async extend(resource: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.#call('walletLockExtend', [this.#keys(resource)[0], token, ttlMs])) === 1
+    return (await this.#call('walletLockExtend', this.#record(resource), token, ttlMs)) === 1
   }
 
   async release(resource: string, token: string): Promise<boolean> {
-    return (await this.#script('walletLockRelease', resource, token)) === 1
+    const record = this.#record(resource)
+    return (await this.#call('walletLockRelease', record, `${record}:queue`, `${record}:waiters`, token)) === 1
   }
 
   async close(): Promise<void> {
@@ -105,16 +118,11 @@ export class RedisLockStore implements LockStore {
     this.#subscriber?.disconnect()
   }
 
-  #keys(resource: string): [string, string, string, string] {
-    const tag = `${this.#prefix}{${resource}}`
-    return [`${tag}:owner`, `${tag}:fence`, `${tag}:queue`, `${tag}:waiters`]
+  #record(resource: string): string {
+    return `${this.#prefix}{${resource}}`
   }
 
-  #script(name: keyof typeof COMMANDS, resource: string, ...args: Array<string | number>): Promise<unknown> {
-    return this.#call(name, [...this.#keys(resource), ...args])
-  }
-
-  #call(name: string, args: Array<string | number>): Promise<unknown> {
+  #call(name: string, ...args: Array<string | number>): Promise<unknown> {
     const script = (this.#redis as unknown as Record<string, Script>)[name] as Script
     return this.#deadlines.race(script.apply(this.#redis, args), this.#timeoutMs, `Redis ${name}`)
   }
@@ -140,10 +148,7 @@ export class RedisLockStore implements LockStore {
       this.#isSubscribed = false
     })
     subscriber.on('error', () => {}) // waiters fall back to re-checking; store calls report failures
-    subscriber.on('message', (_channel: string, message: string) => {
-      const separator = message.lastIndexOf('|')
-      this.#handOffs.get(message.slice(0, separator))?.(Number(message.slice(separator + 1)))
-    })
+    subscriber.on('message', (_channel: string, message: string) => this.#handOffs.deliver(message))
     return subscriber
   }
 }

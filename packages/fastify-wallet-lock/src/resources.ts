@@ -3,6 +3,7 @@
  * (UTF-16 code units), so two acquisitions never wait for each other in opposite orders.
  */
 export function normalizeResources(resources: string | readonly string[]): string[] {
+  if (typeof resources === 'string' && resources !== '') return [resources] // the common case, without a Set and a sort
   const list = typeof resources === 'string' ? [resources] : resources
   if (!Array.isArray(list) || list.length === 0) throw new TypeError('wallet-lock: resources must be a non-empty string or a non-empty array of them')
   for (const resource of list) {

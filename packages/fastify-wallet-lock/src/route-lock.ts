@@ -28,8 +28,10 @@ function releaseInBackground(request: FastifyRequest): void {
   const lock = request.walletLock
   if (lock === null || releasing.has(lock)) return
   releasing.add(lock)
-  const notReleased = (err?: unknown): void => request.log.warn({ err, resources: lock.resources }, 'wallet-lock: the locks were not released (lease lost or store unreachable); their lease expiry frees them')
-  lock.release().then((owned) => { if (!owned) notReleased() }, notReleased)
+  // release() never rejects: a store failure is reported as a store-error event and `false`
+  void lock.release().then((owned) => {
+    if (!owned) request.log.warn({ resources: lock.resources }, 'wallet-lock: the locks were not released (lease lost or store unreachable); their lease expiry frees them')
+  })
 }
 
 /**

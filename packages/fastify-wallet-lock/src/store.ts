@@ -13,8 +13,13 @@ export interface StoreAcquireRequest {
 }
 
 export type StoreAcquireResult =
-  /** `grantedAt` is the local `Date.now()` from which the lease's TTL runs, estimated conservatively. */
-  | { acquired: true, fence: number, grantedAt: number }
+  /**
+   * `grantedAt` is the local `Date.now()` from which the lease's TTL runs, estimated
+   * conservatively. `lastFence` (default `fence`): the grant also reserved the fences after
+   * `fence` up to this one, so the manager may pass the lock to its own queued callers, each with
+   * the next fence, without another store call; the store's next grant is above it.
+   */
+  | { acquired: true, fence: number, lastFence?: number, grantedAt: number }
   /** Busy past `waitMs`; `retryAfterMs` estimates when the current holder's lease ends. */
   | { acquired: false, retryAfterMs: number }
 
@@ -29,7 +34,8 @@ export interface LockStore {
   extend(resource: string, token: string, ttlMs: number): Promise<boolean>
   /**
    * Gives up `resource` if `token` owns it (handing it to the next waiter) or leaves the wait
-   * queue if `token` waits for it. True only when `token` owned it.
+   * queue if `token` waits for it. True only when `token` owned it (no other holder had taken
+   * over: a Redis store also says true for a lease that ended unnoticed by anyone).
    */
   release(resource: string, token: string): Promise<boolean>
   /** Frees what the store opened (never the caller's Redis client). */

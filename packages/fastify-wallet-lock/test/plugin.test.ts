@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import fastifyRedis from '@fastify/redis'
-import { redisPrefix } from '@moolah/test-utils'
+import { redisPrefix, waitUntil } from '@moolah/test-utils'
 import Fastify from 'fastify'
 import t from 'tap'
 import { MemoryLockStore, walletLock, type WalletLockPluginOptions } from '../src/index.js'
@@ -19,7 +18,8 @@ t.test('rejects wrong options at registration with a clear message', async (t) =
     [{ timeoutMs: 0 }, /timeoutMs must be an integer >= 1, got 0/],
     [{ ttlMs: 1.5 }, /ttlMs must be an integer >= 1/],
     [{ waitMs: -1 }, /waitMs must be an integer >= 0/],
-    [{ pollMs: '5' }, /pollMs must be an integer >= 1/]
+    [{ pollMs: '5' }, /pollMs must be an integer >= 1/],
+    [{ turnMs: -1 }, /turnMs must be an integer >= 0/]
   ]
   for (const [options, message] of cases) {
     const app = Fastify()
@@ -46,20 +46,22 @@ t.test('store: memory by default, Redis on `redis`, or fastify.redis; the plugin
 
   const memory = await lockApp(t)
   const lock = await memory.app.walletLock.acquire('w')
-  t.equal(await redis.exists(`wallet-lock:{w}:owner`), 0, 'the memory store keeps nothing in Redis')
+  t.equal(await redis.exists('wallet-lock:{w}'), 0, 'the memory store keeps nothing in Redis')
   await lock.release()
 
   const given = await lockApp(t, { redis, prefix: `${prefix}given:` })
   const held = await given.app.walletLock.acquire('w')
-  t.equal(await redis.get(`${prefix}given:{w}:owner`), held.token)
-  const waiting = given.app.walletLock.acquire('w', { waitMs: 1000 }) // subscribes for hand-offs
-  await sleep(50)
-  t.match(await redis.pubsub('CHANNELS', `${prefix}given:*`), [new RegExp(`^${prefix}given:hand-off:[0-9a-f-]{36}$`)], 'one hand-off channel per store')
+  t.match(await redis.get(`${prefix}given:{w}`), new RegExp(`:${held.token}$`))
+  const channels = () => redis.pubsub('CHANNELS', `${prefix}given:*`)
+  t.same(await channels(), [], 'nothing subscribed while nobody waits in Redis')
+  const elsewhere = await lockApp(t, { redis, prefix: `${prefix}given:` }) // another instance
+  const waiting = elsewhere.app.walletLock.acquire('w', { waitMs: 1000 }) // queues in Redis: subscribes for hand-offs
+  await waitUntil(async () => (await channels()).length > 0, 'the waiter to subscribe')
+  t.match(await channels(), [new RegExp(`^${prefix}given:hand-off:[0-9a-f-]{36}$`)], 'one hand-off channel per store')
   await held.release()
   await (await waiting).release()
-  await given.app.close()
-  await sleep(50)
-  t.same(await redis.pubsub('CHANNELS', `${prefix}given:*`), [], 'its subscriber is closed with the app')
+  await elsewhere.app.close()
+  await waitUntil(async () => (await channels()).length === 0, 'its subscriber to close with the app')
   t.equal(await redis.ping(), 'PONG', "the caller's client stays open")
 
   const app = Fastify()
@@ -67,7 +69,7 @@ t.test('store: memory by default, Redis on `redis`, or fastify.redis; the plugin
   await app.register(fastifyRedis, { url, closeClient: true })
   await app.register(walletLock, { prefix: `${prefix}decorated:` })
   const viaDecorator = await app.walletLock.acquire('w')
-  t.equal(await redis.get(`${prefix}decorated:{w}:owner`), viaDecorator.token, 'uses fastify.redis')
+  t.match(await redis.get(`${prefix}decorated:{w}`), new RegExp(`:${viaDecorator.token}$`), 'uses fastify.redis')
   await viaDecorator.release()
 
   const store = new MemoryLockStore()

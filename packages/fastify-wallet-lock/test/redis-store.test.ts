@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { redisPrefix, waitUntil } from '@moolah/test-utils'
 import t from 'tap'
+import { FENCES_PER_GRANT } from '../src/fence-clock.js'
 import { FENCE_MARGIN_MS } from '../src/redis-scripts.js'
 import { lockSuite } from './helpers/lock-suite.js'
 import { redisClient, redisStore } from './helpers/redis-clients.js'
@@ -10,43 +11,77 @@ lockSuite(t, async (t) => {
   return { store: () => redisStore(t, redisClient(t, url), { prefix }) }
 })
 
-t.test('defaults: prefix wallet-lock:, the resource as the hash tag', async (t) => {
+t.test('defaults: prefix wallet-lock:, the resource as the hash tag; one record key while nobody waits', async (t) => {
   const { url } = redisPrefix(t)
   const redis = redisClient(t, url)
   const resource = `defaults-${process.pid}-${Date.now()}`
-  const keys = ['owner', 'fence', 'queue', 'waiters'].map((name) => `wallet-lock:{${resource}}:${name}`)
-  t.teardown(() => redis.del(...keys))
+  const record = `wallet-lock:{${resource}}`
+  t.teardown(() => redis.del(record))
   const store = redisStore(t, redis, {})
-  const lock = await store.acquire({ resource, token: 'token-1', ttlMs: 1000, waitMs: 0 })
-  t.match(lock, { acquired: true })
-  t.equal(await redis.get(keys[0] as string), 'token-1')
-  t.ok(Number(await redis.get(keys[1] as string)) >= (Date.now() - 60_000) * 1000, 'the fence counter, floored by the clock in microseconds')
+  const before = Date.now() * 1000
+  const first = await store.acquire({ resource, token: 'token-1', ttlMs: 1000, waitMs: 0 })
+  if (!first.acquired) throw new Error('not acquired')
+  t.ok(first.fence > before - 60_000_000, 'the fence is floored by the clock in microseconds')
+  t.equal(first.lastFence, first.fence, 'no record yet (never used, flushed, restarted): a fence above the clock, and no block')
+  t.match(await redis.get(record), new RegExp(`^${first.fence}:\\d+:0:token-1$`), 'last fence : lease end : nobody queued : holder')
+  t.same(await redis.keys(`wallet-lock:{${resource}}*`), [record], 'no queue keys while nobody waits')
   t.equal(await store.release(resource, 'token-1'), true)
+  t.match(await redis.get(record), new RegExp(`^${first.fence}:0:0:$`), 'released: the fence stays, the holder goes')
+  await waitUntil(async () => Date.now() * 1000 > first.fence + 1000, "the clock to pass the last fence", 2000, 1)
+  const second = await store.acquire({ resource, token: 'token-2', ttlMs: 1000, waitMs: 0 })
+  if (!second.acquired) throw new Error('not acquired')
+  t.ok(second.fence > first.fence, 'the next grant is above every fence handed out before')
+  t.equal(second.lastFence, second.fence + FENCES_PER_GRANT - 1, 'the clock is past every fence handed out: the grant reserves a block')
+  t.equal(await store.release(resource, 'token-2'), true)
 })
 
-t.test('bounded bookkeeping: the fence counter expires a lease plus a margin after its fence; the queue keys with the last wait', async (t) => {
+t.test('bounded bookkeeping: the record expires a lease plus a margin after its last fence, never before the queue; the queue keys with the last wait', async (t) => {
   const { prefix, url } = redisPrefix(t)
   const redis = redisClient(t, url)
   const store = redisStore(t, redis, { prefix })
-  const [owner, fence, queue, waiters] = ['owner', 'fence', 'queue', 'waiters'].map((name) => `${prefix}{wallet-1}:${name}`) as [string, string, string, string]
+  const record = `${prefix}{wallet-1}`
+  const [queue, waiters] = [`${record}:queue`, `${record}:waiters`]
   t.match(await store.acquire({ resource: 'wallet-1', token: 'holder', ttlMs: 200, waitMs: 0 }), { acquired: true })
-  const ttl = await redis.pttl(fence)
-  t.ok(ttl > 200 && ttl <= 200 + FENCE_MARGIN_MS, `the counter lives ${ttl} ms: longer than the owner key, not a day`)
+  const ttl = await redis.pttl(record)
+  t.ok(ttl > 200 && ttl <= 200 + FENCE_MARGIN_MS, `the record lives ${ttl} ms: longer than the lease, not a day`)
 
-  const waiting = store.acquire({ resource: 'wallet-1', token: 'waiter', ttlMs: 200, waitMs: 500 })
-  await sleep(50)
+  const waiting = store.acquire({ resource: 'wallet-1', token: 'waiter', ttlMs: 200, waitMs: 3000 })
+  await waitUntil(async () => (await redis.exists(queue)) === 1, 'the waiter to queue')
   for (const key of [queue, waiters]) {
     const left = await redis.pttl(key)
-    t.ok(left > 0 && left <= 500, `${key.slice(prefix.length)} expires with the wait (${left} ms)`)
+    t.ok(left > 0 && left <= 3000, `${key.slice(prefix.length)} expires with the wait (${left} ms)`)
   }
+  t.ok(await redis.pttl(record) >= await redis.pttl(queue), 'the record (and its "queued" mark) outlives the queue')
+  t.match(await redis.get(record), /:1:holder$/, 'marked queued')
   t.equal(await store.release('wallet-1', 'holder'), true)
   const handedOver = await waiting
   t.match(handedOver, { acquired: true })
   t.equal(await redis.exists(queue, waiters), 0, 'the queue keys go with the last waiter')
+  t.match(await redis.get(record), /:0:waiter$/, 'handed over, nobody queued any more')
   t.equal(await store.release('wallet-1', 'waiter'), true)
-  t.equal(await redis.exists(owner), 0)
-  await waitUntil(async () => (await redis.exists(fence)) === 0, 'the counter to expire', 200 + FENCE_MARGIN_MS + 2000)
+  await waitUntil(async () => (await redis.exists(record)) === 0, 'the record to expire', 200 + FENCE_MARGIN_MS + 2000)
   const next = await store.acquire({ resource: 'wallet-1', token: 'next', ttlMs: 200, waitMs: 0 })
-  t.ok(next.acquired && handedOver.acquired && next.fence > handedOver.fence, 'the clock alone still gives a greater fence')
+  t.ok(next.acquired && handedOver.acquired && next.fence > (handedOver.lastFence ?? handedOver.fence), 'the clock alone still gives a greater fence')
+  await store.release('wallet-1', 'next')
+})
+
+t.test('a release finds only waiters past their deadline: the resource is marked free and unqueued', async (t) => {
+  const { prefix, url } = redisPrefix(t)
+  const redis = redisClient(t, url)
+  const store = redisStore(t, redis, { prefix })
+  const record = `${prefix}{wallet-1}`
+  const acquire = (redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>).walletLockAcquire as (...args: unknown[]) => Promise<unknown>
+  t.match(await store.acquire({ resource: 'wallet-1', token: 'holder', ttlMs: 5000, waitMs: 0 }), { acquired: true })
+  // what processes that queued and then died leave behind
+  for (const token of ['dead-1', 'dead-2']) {
+    const [owned] = await acquire.call(redis, record, `${record}:queue`, `${record}:waiters`, token, 5000, 30, `${prefix}hand-off:nobody`) as [number]
+    t.equal(owned, 0, `${token} queued behind the holder`)
+  }
+  t.match(await redis.get(record), /:1:holder$/, 'marked queued')
+  await sleep(60) // their deadlines (30 ms) pass
+  t.equal(await store.release('wallet-1', 'holder'), true)
+  t.match(await redis.get(record), /^\d+:0:0:$/, 'nobody was handed the lock')
+  t.equal(await redis.exists(`${record}:queue`), 0)
+  t.match(await store.acquire({ resource: 'wallet-1', token: 'next', ttlMs: 1000, waitMs: 0 }), { acquired: true })
   await store.release('wallet-1', 'next')
 })

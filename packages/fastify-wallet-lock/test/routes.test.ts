@@ -141,7 +141,10 @@ t.test('a release that fails is logged at warn with the request, never thrown an
   fault = 'throws'
   t.equal((await app.inject({ method: 'POST', url: '/transfers', payload: body('w3', 'w4') })).statusCode, 200)
   await waitUntil(async () => warnings().length === 2, 'the second warning')
-  t.match(warnings()[1], { reqId: String, resources: ['w3', 'w4'], err: { message: 'store bug' } })
+  t.match(warnings()[1], { reqId: String, resources: ['w3', 'w4'] })
+  t.match(events.filter((event) => event.type === 'store-error'), [{ operation: 'release', error: { message: 'store down' } }, { operation: 'release', error: { message: 'store bug' } }], 'the cause is in the store-error event')
+  const busy = await app.walletLock.acquire('w3', { waitMs: 0 }).catch((err: unknown) => err) as { code: string, retryAfter: number }
+  t.ok(busy.code === 'CONCURRENT_REQUEST' && busy.retryAfter > 1, `the store answers (its lease, ${busy.retryAfter} s), not the local gate (1 s): the gate is open again`)
 })
 
 t.test('every 409 carries Retry-After: busy in the store, and a lease lost under the handler', async (t) => {
