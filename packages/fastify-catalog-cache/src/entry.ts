@@ -68,7 +68,7 @@ export function encodeEntry(entry: CatalogEntry): string {
 
 export function decodeEntry(payload: string): CatalogEntry {
   const newline = payload.indexOf('\n')
-  if (newline < 0) throw new Error('catalog cache: stored entry has no metadata line')
+  if (newline < 0) throw new Error('@moolah/fastify-catalog-cache: stored entry has no metadata line')
   const meta = JSON.parse(payload.slice(0, newline)) as StoredMeta
   return createEntry(payload.slice(newline + 1), meta.g, { createdAt: meta.c, freshUntil: meta.f, staleUntil: meta.s, errorUntil: meta.e }, meta.v)
 }

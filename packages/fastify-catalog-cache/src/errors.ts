@@ -1,15 +1,24 @@
 import createError from '@fastify/error'
 
-/**
- * No usable copy (fresh, stale-while-revalidate or stale-if-error) and the loader failed or timed out
- * (or `refresh()`'s load failed). The message is fixed: the loader's error (SQL, hosts, paths) is
- * only the `cause` and in the log, since this error is sent to clients.
+/*
+ * DEPENDENCY_UNAVAILABLE (503) is the kit's DependencyUnavailableError, shared by every plugin.
+ * Its messages here are fixed: the loader's or the store's error (SQL, hosts, paths) is only
+ * the `cause` and in the log, since the error is sent to clients.
  */
-export const DependencyUnavailableError = createError<'DEPENDENCY_UNAVAILABLE', 503, [string, { cause: unknown }]>(
-  'DEPENDENCY_UNAVAILABLE',
-  "Catalog '%s' is temporarily unavailable; retry shortly",
-  503
-)
+
+/** No usable copy (fresh, stale-while-revalidate or stale-if-error) and the loader failed or timed out, or `refresh()`'s load failed. */
+export function catalogUnavailable(name: string): string {
+  return `Catalog '${name}' is temporarily unavailable; retry shortly`
+}
+
+/** `invalidate()` / `refresh()` could not reach the store, so other instances were not told. */
+export const APPLIED_LOCALLY = 'the change was applied to this instance only'
+/** `refresh()` with failMode 'closed' could not reach the store, so it did not load. */
+export const NOT_APPLIED = 'nothing was changed'
+
+export function storeUnavailable(consequence: string): string {
+  return `Catalog cache store is unavailable; ${consequence}`
+}
 
 /** `get`, `refresh`, `invalidate` or a route asked for a name that was never `define`d. A programming error. */
 export const CatalogNotDefinedError = createError<'CATALOG_NOT_DEFINED', 500, [string]>(
@@ -30,11 +39,4 @@ export const CatalogLoadTimeoutError = createError<'CATALOG_LOAD_TIMEOUT', 504, 
   'CATALOG_LOAD_TIMEOUT',
   "Catalog '%s' loader did not finish within %d ms",
   504
-)
-
-/** `invalidate()` / `refresh()` could not reach the shared store, so other instances were not told. The store's error is the `cause`. */
-export const CatalogStoreUnavailableError = createError<'DEPENDENCY_UNAVAILABLE', 503, [{ cause: unknown }]>(
-  'DEPENDENCY_UNAVAILABLE',
-  'Catalog cache store is unavailable; the change was applied to this instance only',
-  503
 )

@@ -1,6 +1,6 @@
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import { catalogCache, MemoryCatalogStore, type CatalogCacheOptions } from '../src/index.js'
+import { catalogCache, MemoryCatalogCacheStore, type CatalogCacheOptions } from '../src/index.js'
 
 // What a Postgres timeout looks like through drizzle: the SQL and its parameters in the message.
 const SECRET = 'SELECT secret FROM x'
@@ -30,7 +30,7 @@ t.test('a failing loader is a 503 with a fixed message: its error is logged and 
     t.notOk(mentionsSecret(response.body), 'no SQL in the response')
   }
   await t.rejects(app.catalogCache.get('flash'), { code: 'DEPENDENCY_UNAVAILABLE', cause: { message: new RegExp(SECRET) } }, 'code reading the error still gets the cause')
-  const warning = logged.find((line) => line.msg === "catalog cache: loading 'flash' failed")
+  const warning = logged.find((line) => line.msg === "@moolah/fastify-catalog-cache: loading 'flash' failed")
   t.equal(warning?.level, 40, 'the load failure is logged at warn')
   t.ok(mentionsSecret(JSON.stringify(warning?.err)), 'with the error object')
 })
@@ -43,14 +43,14 @@ t.test('refresh() with a failing loader rejects with the same fixed message', as
 })
 
 t.test('a failing store makes invalidate() reject with a fixed message; the store error is logged and is the cause', async (t) => {
-  class BrokenStore extends MemoryCatalogStore {
+  class BrokenStore extends MemoryCatalogCacheStore {
     override async invalidate(): Promise<number> { throw queryFailed() }
   }
   const { app, logged } = await observedApp(t, { store: new BrokenStore() })
   const error = await app.catalogCache.invalidate('flash').then(() => new Error('resolved'), (error: unknown) => error as Error)
   t.match(error, { code: 'DEPENDENCY_UNAVAILABLE', retryAfter: 1, cause: { cause: { message: new RegExp(SECRET) } } })
   t.equal(error.message, 'Catalog cache store is unavailable; the change was applied to this instance only')
-  const warning = logged.find((line) => String(line.msg).startsWith('catalog cache: invalidate could not update the store'))
+  const warning = logged.find((line) => line.msg === '@moolah/fastify-catalog-cache: invalidate could not update the store; the change was applied to this instance only')
   t.equal(warning?.level, 40)
   t.ok(mentionsSecret(JSON.stringify(warning?.err)), 'logged with the error and its cause')
 })

@@ -1,13 +1,13 @@
-import { startRedisCluster, type ThrowawayRedisCluster } from '@moolah/test-utils'
+import { startRedisCluster, waitUntil, type ThrowawayRedisCluster } from '@moolah/test-utils'
 import t from 'tap'
 import type { CatalogCacheEvent } from '../src/index.js'
-import { createApp, waitFor } from './helpers.js'
-import { behaviourSuite } from './suite.js'
+import { createApp } from './support/app.js'
+import { storeContract } from './support/store-contract.js'
 
 let cluster: ThrowawayRedisCluster | undefined
 let prefixes = 0
 
-behaviourSuite(t, async () => {
+storeContract(t, async () => {
   cluster ??= await startRedisCluster(t, { masters: 3 })
   const prefix = `suite${prefixes++}:`
   const running = cluster
@@ -23,6 +23,6 @@ t.test('on a Cluster, the subscriber reconnecting flushes L1 too', async (t) => 
   await app.catalogCache.get('flash')
   t.equal((await app.catalogCache.get('flash')).tier, 'l1')
   await Promise.all(redis.nodes('master').map((node) => node.client('KILL', 'TYPE', 'pubsub')))
-  await waitFor(() => events.some((event) => event.type === 'invalidation' && event.origin === 'resync'), 'the resync after reconnect')
+  await waitUntil(() => events.some((event) => event.type === 'invalidation' && event.origin === 'resync'), 'the resync after reconnect')
   t.equal((await app.catalogCache.get('flash')).tier, 'l2', 'L1 was flushed; the copy came from the Cluster')
 })

@@ -1,9 +1,9 @@
 import t from 'tap'
-import { MemoryCatalogStore } from '../src/index.js'
-import { behaviourSuite } from './suite.js'
+import { MemoryCatalogCacheStore } from '../src/index.js'
+import { storeContract } from './support/store-contract.js'
 
 // Instances in one process sharing one memory store behave like instances sharing Redis
-behaviourSuite(t, async () => {
-  const store = new MemoryCatalogStore()
+storeContract(t, async () => {
+  const store = new MemoryCatalogCacheStore()
   return () => ({ store })
 })

@@ -1,9 +1,9 @@
 import { redisPrefix } from '@moolah/test-utils'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { behaviourSuite } from './suite.js'
+import { storeContract } from './support/store-contract.js'
 
-behaviourSuite(t, async (t) => {
+storeContract(t, async (t) => {
   const { prefix, url } = redisPrefix(t)
   return () => {
     const redis = new Redis(url, { maxRetriesPerRequest: 1 })

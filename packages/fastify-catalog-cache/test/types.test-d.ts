@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import { catalogCache, type CatalogCacheEvent, type CatalogResult } from '../src/index.js'
 
 const app = Fastify()
-await app.register(catalogCache, { ttl: 60, timeoutMs: 200, onEvent: (event: CatalogCacheEvent) => { if (event.type === 'load') void event.durationMs } })
+await app.register(catalogCache, { ttl: 60, timeoutMs: 200, leaseMs: 10_000, failMode: 'closed', onEvent: (event: CatalogCacheEvent) => { if (event.type === 'load') void event.durationMs } })
 
 app.catalogCache.define('flash', { load: async () => ({ products: [] as string[] }), ttl: 300, staleWhileRevalidate: 60, staleIfError: 3600, tags: ['providers'] })
 const result: CatalogResult<{ products: string[] }> = await app.catalogCache.get<{ products: string[] }>('flash')
@@ -29,6 +29,8 @@ app.catalogCache.define('y', { load: () => 1, ttl: '60' })
 app.get('/f', async (_request, reply) => reply.catalog())
 // @ts-expect-error options are typed
 await app.register(catalogCache, { timeoutMs: '200' })
+// @ts-expect-error failMode is 'closed' or 'open'
+await app.register(catalogCache, { failMode: 'sometimes' })
 // @ts-expect-error onEvent receives typed events
 await app.register(catalogCache, { onEvent: (event: { type: 'nope' }) => event })
 // @ts-expect-error invalidate takes a name or { tag }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
-import type { CatalogStore, StoreSubscriber } from './store.js'
+import type { Subscription, SubscriptionListener } from '@moolah/plugin-kit'
+import type { CatalogCacheStore } from './store.js'
 
 interface Expiring<T> {
   value: T
@@ -11,7 +12,7 @@ interface Expiring<T> {
  * instances in one process it behaves like Redis (lock, generations, pub/sub), which
  * is what the memory-only test suite and single-process deployments rely on.
  */
-export class MemoryCatalogStore implements CatalogStore {
+export class MemoryCatalogCacheStore implements CatalogCacheStore {
   readonly #entries = new Map<string, Expiring<string>>()
   readonly #locks = new Map<string, Expiring<string>>()
   readonly #generations = new Map<string, number>()
@@ -21,9 +22,9 @@ export class MemoryCatalogStore implements CatalogStore {
     return live(this.#entries, name)
   }
 
-  async lock(name: string, token: string, ttlMs: number): Promise<number | undefined> {
+  async lock(name: string, token: string, leaseMs: number): Promise<number | undefined> {
     if (live(this.#locks, name) !== undefined) return undefined
-    this.#locks.set(name, { value: token, expiresAt: Date.now() + ttlMs })
+    this.#locks.set(name, { value: token, expiresAt: Date.now() + leaseMs })
     return this.#generation(name)
   }
 
@@ -49,11 +50,13 @@ export class MemoryCatalogStore implements CatalogStore {
     this.#channel.emit('message', message)
   }
 
-  async subscribe(subscriber: StoreSubscriber): Promise<() => Promise<void>> {
-    const listener = (message: string): void => subscriber.onMessage(message)
-    this.#channel.on('message', listener)
-    return async () => {
-      this.#channel.off('message', listener)
+  /** Subscribed at once and for good: nothing can be missed in one process. */
+  subscribe(listener: SubscriptionListener): Subscription {
+    const onMessage = (message: string): void => listener.onMessage(message)
+    this.#channel.on('message', onMessage)
+    return {
+      subscribed: async () => true,
+      close: async () => { this.#channel.off('message', onMessage) }
     }
   }
 

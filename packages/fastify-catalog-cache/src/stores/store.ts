@@ -1,3 +1,5 @@
+import type { Subscription, SubscriptionListener } from '@moolah/plugin-kit'
+
 /**
  * The L2 seam: a store shared by every instance. Per catalog name it keeps the encoded
  * entry, a generation counter (bumped by invalidate/refresh so that a load started
@@ -6,11 +8,11 @@
  * (Redis: one Lua script over keys sharing a {hash tag}). The plugin puts its own
  * timeout around every call, so a store may simply await.
  */
-export interface CatalogStore {
+export interface CatalogCacheStore {
   /** The encoded entry, or undefined when absent or expired. */
   read(name: string): Promise<string | undefined>
-  /** Takes the recompute lock for `ttlMs` if free; returns the current generation when taken, undefined when someone else holds it. */
-  lock(name: string, token: string, ttlMs: number): Promise<number | undefined>
+  /** Takes the recompute lock for `leaseMs` if free; returns the current generation when taken, undefined when someone else holds it. */
+  lock(name: string, token: string, leaseMs: number): Promise<number | undefined>
   /** Releases the lock only if `token` still holds it (compare-and-delete). */
   unlock(name: string, token: string): Promise<void>
   /** Stores `payload` for `ttlMs` only if the generation is still `generation`; false when an invalidation happened meanwhile. */
@@ -20,15 +22,10 @@ export interface CatalogStore {
   /** Sends `message` to every subscriber (every instance, this one included). */
   publish(message: string): Promise<void>
   /**
-   * Starts receiving messages. `onResync` is called whenever the subscription is
+   * Starts receiving messages. `listener.onSubscribed` is called whenever the subscription is
    * (re)established, because messages may have been missed while it was down.
-   * Resolves (at the latest after `waitMs`) with a function that ends the subscription.
    */
-  subscribe(subscriber: StoreSubscriber, waitMs: number): Promise<() => Promise<void>>
+  subscribe(listener: SubscriptionListener): Subscription
 }
 
-export interface StoreSubscriber {
-  onMessage(message: string): void
-  onResync(): void
-  onError(error: unknown): void
-}
+export const STORE_METHODS = ['read', 'lock', 'unlock', 'write', 'invalidate', 'publish', 'subscribe'] as const

@@ -1,10 +1,7 @@
+import type { Teardown } from '@moolah/test-utils'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { catalogCache, type CatalogCacheEvent, type CatalogCacheOptions } from '../src/index.js'
-
-export interface Teardown {
-  teardown(fn: () => unknown): void
-}
+import { catalogCache, type CatalogCacheEvent, type CatalogCacheOptions } from '../../src/index.js'
 
 /** Gives each instance of a test its own plugin options (a shared store, or its own Redis client on a shared server). */
 export type StoreFactory = (t: Teardown) => Promise<() => CatalogCacheOptions>
@@ -25,12 +22,25 @@ export class CountingLoader {
   delayMs = 30
   failure: Error | undefined
   value: unknown
+  /** While set, every load waits for it: the test decides when loads finish, not the clock. */
+  gate: Promise<void> | undefined
 
   readonly load = async (): Promise<unknown> => {
     this.calls++
     await sleep(this.delayMs)
+    await this.gate
     if (this.failure !== undefined) throw this.failure
     return this.value ?? sampleCatalog(this.version)
+  }
+
+  /** Holds every load until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void
+    this.gate = new Promise((resolve) => { release = resolve })
+    return () => {
+      this.gate = undefined
+      release()
+    }
   }
 }
 
@@ -50,11 +60,8 @@ export async function createApp(t: Teardown, options: AppOptions = {}): Promise<
   return app
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 3000): Promise<number> {
-  const started = Date.now()
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-  return Date.now() - started
+/** The whole seconds of `directive=` in a header value (Cache-Control's max-age, Cache-Status' ttl). */
+export function seconds(header: unknown, directive: 'max-age' | 'ttl'): number {
+  const match = new RegExp(`${directive}=(-?\\d+)`).exec(String(header))
+  return match === null ? NaN : Number(match[1])
 }
