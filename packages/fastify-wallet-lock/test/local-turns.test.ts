@@ -87,12 +87,12 @@ t.test('a turn whose lease is mostly spent is not passed on: the next caller get
   const { store, calls } = countingStore()
   const { manager } = recordingManager(store, { turnMs: 60_000 })
   const first = await manager.acquire('w1', { ttlMs: 300 })
-  const second = manager.acquire('w1', { ttlMs: 300 })
-  await sleep(150) // less than two thirds of 300 ms left
+  const second = manager.acquire('w1', { ttlMs: 3000 }) // wants more than the 300 ms the turn has
+  await sleep(20)
   await first.release()
   const lock = await second
   t.same(calls, { acquire: 2, release: 1 })
-  await sleep(200)
+  await sleep(400)
   t.equal(lock.signal.aborted, false, 'its own lease, from its own grant')
   await lock.release()
 })

@@ -43,7 +43,8 @@ t.test('bounded bookkeeping: the record expires a lease plus a margin after its 
   const [queue, waiters] = [`${record}:queue`, `${record}:waiters`]
   t.match(await store.acquire({ resource: 'wallet-1', token: 'holder', ttlMs: 200, waitMs: 0 }), { acquired: true })
   const ttl = await redis.pttl(record)
-  t.ok(ttl > 200 && ttl <= 200 + FENCE_MARGIN_MS, `the record lives ${ttl} ms: longer than the lease, not a day`)
+  // + 1: a record's first fence is 64 µs ahead of the clock, which can round its expiry up a millisecond
+  t.ok(ttl > 200 && ttl <= 200 + FENCE_MARGIN_MS + 1, `the record lives ${ttl} ms: longer than the lease, not a day`)
 
   const waiting = store.acquire({ resource: 'wallet-1', token: 'waiter', ttlMs: 200, waitMs: 3000 })
   await waitUntil(async () => (await redis.exists(queue)) === 1, 'the waiter to queue')
