@@ -41,8 +41,8 @@ export class ServiceMetrics {
       registers: [this.registry],
       async collect () {
         const status = await checkDependencies()
-        this.set({ dependency: 'postgres' }, status.postgres === 'ok' ? 1 : 0)
-        if (status.redis !== 'not-configured') this.set({ dependency: 'redis' }, status.redis === 'ok' ? 1 : 0)
+        this.set({ dependency: 'postgres' }, Number(status.postgres === 'ok'))
+        if (status.redis !== 'not-configured') this.set({ dependency: 'redis' }, Number(status.redis === 'ok'))
       }
     })
   }

@@ -11,6 +11,7 @@ declare module 'fastify' {
 /** created, replayed, or the problem code the money route answered with. */
 function outcomeOf(reply: FastifyReply): string {
   if (reply.statusCode < 300) return reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'created'
+  /* c8 ignore next -- every error answer is a problem document (problem.ts), which sets problemCode */
   return reply.problemCode ?? String(reply.statusCode)
 }
 
