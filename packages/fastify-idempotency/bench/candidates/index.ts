@@ -5,7 +5,7 @@ import { postgresTable } from './postgres-table.js'
 import { powertools } from './powertools.js'
 import type { Candidate } from './types.js'
 
-/** Measured against the bare route (./bare.ts), which every server process also runs. */
+/** Measured against the bare route (./bare.ts), which runs in a server process of its own. */
 export const candidates: Record<string, Candidate> = {
   '@moolah/fastify-idempotency': plugin,
   'naive snippet (SET NX + overwrite)': naive,

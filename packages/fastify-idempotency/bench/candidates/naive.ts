@@ -6,9 +6,8 @@ import type { Candidate } from './types.js'
  * The widely copied snippet: GET, then SET 'processing' NX EX 86400, overwrite with the JSON
  * on success, DEL on failure, replay everything as 200. Unscoped, no fingerprint, no owner.
  */
-export const naive: Candidate = async ({ app, prefix, redisUrl, handler, countCommands }) => {
+export const naive: Candidate = async ({ app, prefix, redisUrl, handler }) => {
   const redis = new Redis(redisUrl)
-  countCommands(redis)
   const claimed = new WeakMap<FastifyRequest, string>()
   app.addHook('preHandler', async (request, reply) => {
     const key = `${prefix}${String(request.headers['idempotency-key'])}`

@@ -6,8 +6,9 @@ import type { Candidate } from './types.js'
  * What a service without Redis does: an idempotency_keys table. INSERT … ON CONFLICT DO NOTHING
  * claims; a conflict SELECTs the stored response; success UPDATEs the row with the response.
  */
-export const postgresTable: Candidate = async ({ app, databaseUrl, handler }) => {
-  const sql = postgres(databaseUrl, { max: 16, onnotice: () => {} })
+export const postgresTable: Candidate = async ({ app, databaseUrl, handler, countStatement }) => {
+  // debug is called once per statement sent: the round trips of this candidate.
+  const sql = postgres(databaseUrl, { max: 16, onnotice: () => {}, debug: countStatement })
   await sql`CREATE TABLE IF NOT EXISTS idempotency_keys (scope text, key text, fingerprint text, status_code int, body text, created_at timestamptz DEFAULT now(), PRIMARY KEY (scope, key))`
   const claimedRequests = new WeakSet<FastifyRequest>()
   app.addHook('preHandler', async (request, reply) => {

@@ -7,8 +7,8 @@ export interface CandidateContext {
   redisUrl: string
   databaseUrl: string
   handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
-  /** Counts Redis commands sent by the candidate's ioredis client (one command = one round trip). */
-  countCommands: (client: { sendCommand: (...args: never[]) => unknown }) => void
+  /** Counts one SQL statement (a round trip) for candidates that use Postgres instead of Redis. */
+  countStatement: () => void
 }
 
 /** Registers the candidate's idempotency on `/transfers` and returns what must be closed afterwards. */
