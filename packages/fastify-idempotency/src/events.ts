@@ -31,9 +31,12 @@ export type IdempotencyEvent = IdempotencyEventBase & (
 
 export type IdempotencyEventListener = (event: IdempotencyEvent) => void
 
-/** Calls the listener, never letting its exceptions reach the request. */
-export function eventEmitter(listener: IdempotencyEventListener | undefined, log: FastifyBaseLogger): IdempotencyEventListener {
-  if (listener === undefined) return () => {}
+/**
+ * Calls the listener, never letting its exceptions reach the request. Undefined without a
+ * listener, so call sites write `emit?.({ … })` and build no event object for nobody.
+ */
+export function eventEmitter(listener: IdempotencyEventListener | undefined, log: FastifyBaseLogger): IdempotencyEventListener | undefined {
+  if (listener === undefined) return undefined
   return (event) => {
     try {
       listener(event)

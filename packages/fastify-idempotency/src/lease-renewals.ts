@@ -1,48 +1,49 @@
-interface Renewal {
-  since: number
-  renew: () => Promise<boolean>
-}
-
 /**
  * Renews the leases of every in-flight claim with one timer (per lease length) instead of a
  * timer per request: every third of the lease, each claim older than that is renewed, so a
- * lease is renewed at most two thirds into its life. `renew` resolves false when the claim
- * is gone (or should no longer be held); it is then dropped.
+ * lease is renewed at most two thirds into its life. `renew(claim)` resolves false when the
+ * claim is gone (or should no longer be held); it is then dropped. The claims themselves are
+ * the entries (no wrapper or closure per request: this runs for every claimed request).
  */
-export class LeaseRenewals {
+export class LeaseRenewals<Claim> {
   readonly #periodMs: number
-  readonly #renewals = new Set<Renewal>()
+  readonly #renew: (claim: Claim) => Promise<boolean>
+  /** Each claim with the time it was added. */
+  readonly #claims = new Map<Claim, number>()
   #timer: NodeJS.Timeout | undefined
 
-  constructor(leaseMs: number) {
+  constructor(leaseMs: number, renew: (claim: Claim) => Promise<boolean>) {
     this.#periodMs = Math.max(1, Math.floor(leaseMs / 3))
+    this.#renew = renew
   }
 
-  /** Starts renewing; the returned function stops it. */
-  add(renew: () => Promise<boolean>): () => void {
-    const renewal: Renewal = { since: Date.now(), renew }
-    this.#renewals.add(renewal)
+  /** Starts renewing `claim` until `delete(claim)` or its renewal says false. */
+  add(claim: Claim): void {
+    this.#claims.set(claim, Date.now())
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#tick(), this.#periodMs)
       this.#timer.unref()
     }
-    return () => { this.#renewals.delete(renewal) }
+  }
+
+  delete(claim: Claim): void {
+    this.#claims.delete(claim)
   }
 
   stop(): void {
     clearInterval(this.#timer)
     this.#timer = undefined
-    this.#renewals.clear()
+    this.#claims.clear()
   }
 
   #tick(): void {
     // An idle timer goes away at its first empty tick, not at every request that ends.
-    if (this.#renewals.size === 0) return this.stop()
+    if (this.#claims.size === 0) return this.stop()
     const due = Date.now() - this.#periodMs
-    for (const renewal of this.#renewals) {
-      if (renewal.since > due) continue
-      void renewal.renew().then((keep) => {
-        if (!keep) this.#renewals.delete(renewal)
+    for (const [claim, since] of this.#claims) {
+      if (since > due) continue
+      void this.#renew(claim).then((keep) => {
+        if (!keep) this.#claims.delete(claim)
       })
     }
   }

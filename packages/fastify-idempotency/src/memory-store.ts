@@ -46,10 +46,11 @@ export class MemoryStore implements IdempotencyStore {
     return true
   }
 
-  async commit(key: string, token: string, response: Buffer, ttlMs: number): Promise<boolean> {
+  async commit(key: string, token: string, response: Buffer | string, ttlMs: number): Promise<boolean> {
     const entry = this.#owned(key, token)
     if (entry === undefined) return false
-    this.#set(key, { state: 'completed', token, fingerprint: entry.fingerprint, response, expiresAt: Date.now() + ttlMs })
+    const bytes = typeof response === 'string' ? Buffer.from(response) : response
+    this.#set(key, { state: 'completed', token, fingerprint: entry.fingerprint, response: bytes, expiresAt: Date.now() + ttlMs })
     return true
   }
 

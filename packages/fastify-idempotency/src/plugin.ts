@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { FastifyContextConfig, FastifyInstance, FastifyReply, RouteOptions } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Cluster, Redis } from 'ioredis'
 import { DependencyUnavailableError, IdempotencyKeyInUseError, IdempotencyKeyInvalidError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, retryLater } from './errors.js'
@@ -74,11 +74,11 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     return cached
   }
 
-  const renewals = new Map<number, LeaseRenewals>()
-  function renewalsFor(leaseMs: number): LeaseRenewals {
+  const renewals = new Map<number, LeaseRenewals<ClaimedRequest>>()
+  function renewalsFor(leaseMs: number): LeaseRenewals<ClaimedRequest> {
     let forLease = renewals.get(leaseMs)
     if (forLease === undefined) {
-      forLease = new LeaseRenewals(leaseMs)
+      forLease = new LeaseRenewals(leaseMs, renewOrGiveUp)
       renewals.set(leaseMs, forLease)
     }
     return forLease
@@ -88,7 +88,7 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
   })
 
   function reportStoreError(operation: Operation, event: IdempotencyEventBase, error: unknown): void {
-    emit({ ...event, type: 'store-error', operation, error: error as Error })
+    emit?.({ ...event, type: 'store-error', operation, error: error as Error })
     fastify.log.warn({ err: error, operation, requestId: event.requestId }, '@moolah/fastify-idempotency: store call failed')
   }
 
@@ -139,25 +139,28 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
 
   // preHandler: after authentication (onRequest / preValidation) gives the scope and after
   // body parsing and validation give the fingerprint; before the handler and later preHandlers.
-  fastify.addHook('preHandler', async (request, reply) => {
-    if (request.is404) return
-    const { config, url } = request.routeOptions // a getter that builds a new object: read it once
-    const routeUrl = String(url)
+  // Callback style rather than async: a request that does not take part costs no promise, and
+  // a replay is sent without `return reply` (which makes Fastify watch the response until it ends).
+  fastify.addHook('preHandler', (request, reply, done) => {
+    const { config, url: routeUrl } = request.routeOptions // a getter that builds a new object: read it once
+    if (routeUrl === undefined) return done() // the 404 handler (what request.is404 looks at)
     const route = settingsFor(config, request.method, routeUrl)
-    if (route === null) return
+    if (route === null) return done()
     const parsed = readIdempotencyKey(request.headers, settings.headerNames)
-    if (parsed.status === 'invalid') throw new IdempotencyKeyInvalidError(parsed.reason)
-    if (parsed.status === 'missing') {
-      if (route.required) throw new IdempotencyKeyMissingError()
-      return
-    }
+    if (parsed.status === 'invalid') return done(new IdempotencyKeyInvalidError(parsed.reason))
+    if (parsed.status === 'missing') return done(route.required ? new IdempotencyKeyMissingError() : undefined)
+    // Resolves true when the handler should run; a replay has been sent when it resolves false
+    // (and then done is not called: that is how a callback hook ends a request).
+    admit(request, reply, route, routeUrl, parsed.key).then((run) => { if (run) done() }, done)
+  })
+
+  async function admit(request: FastifyRequest, reply: FastifyReply, route: RouteSettings, routeUrl: string, key: string): Promise<boolean> {
     // Awaited only when a promise comes back: most scope and fingerprint functions are synchronous.
     const scopeResult = route.scope === undefined ? '' : route.scope(request)
     const scope = typeof scopeResult === 'string' ? scopeResult : await scopeResult
     if (typeof scope !== 'string') throw new TypeError('@moolah/fastify-idempotency: scope(request) must return a string')
     const fingerprintResult = route.fingerprint(request)
     const fingerprint = typeof fingerprintResult === 'string' ? fingerprintResult : await fingerprintResult
-    const key = parsed.key
     request.idempotency = { key, scope, fingerprint }
     const event: IdempotencyEventBase = { key, scope, method: request.method, route: routeUrl, requestId: request.id }
     const recordKey = storageKey(prefix, { scope, method: request.method, route: routeUrl, key })
@@ -167,25 +170,27 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     if (result.state === 'unavailable') {
       if (settings.failMode === 'closed') throw unavailable(reply, result.error)
       request.log.warn({ key }, '@moolah/fastify-idempotency: store unavailable, running the request without idempotency (failMode open)')
-      return
+      return true
     }
     if (result.state !== 'claimed' && result.fingerprint !== fingerprint) {
-      emit({ ...event, type: 'mismatch' })
+      emit?.({ ...event, type: 'mismatch' })
       throw new IdempotencyKeyReusedError()
     }
     if (result.state === 'in-flight') {
-      emit({ ...event, type: 'conflict', retryAfterSeconds: RETRY_AFTER_SECONDS })
+      emit?.({ ...event, type: 'conflict', retryAfterSeconds: RETRY_AFTER_SECONDS })
       throw retryLater(reply, IdempotencyKeyInUseError, RETRY_AFTER_SECONDS)
     }
-    if (result.state === 'completed') return replay(reply, result.response, recordKey, event)
-
-    const claimed: ClaimedRequest = {
-      storageKey: recordKey, token, route, event, errored: false, settled: false,
-      stopRenewal: renewalsFor(route.leaseMs).add(() => renewOrGiveUp(claimed, reply))
+    if (result.state === 'completed') {
+      replay(reply, result.response, recordKey, event)
+      return false
     }
+
+    const claimed: ClaimedRequest = { storageKey: recordKey, token, route, event, reply, renewals: renewalsFor(route.leaseMs), errored: false, settled: false }
+    claimed.renewals.add(claimed)
     request[kClaimedRequest] = claimed
-    emit({ ...event, type: 'claimed' })
-  })
+    emit?.({ ...event, type: 'claimed' })
+    return true
+  }
 
   /**
    * One renewal tick. The tick also notices what per-request hooks (onResponse, onRequestAbort,
@@ -194,7 +199,8 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
    * (stop renewing, so a hung handler cannot hold the key forever; if it still finishes within
    * the lease its owner-checked commit works).
    */
-  async function renewOrGiveUp(claimed: ClaimedRequest, reply: FastifyReply): Promise<boolean> {
+  async function renewOrGiveUp(claimed: ClaimedRequest): Promise<boolean> {
+    const reply = claimed.reply
     if (reply.raw.writableEnded) {
       claimed.settled = true
       await release(claimed, 'unstorable', reply.statusCode)
@@ -202,11 +208,11 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     }
     if (reply.raw.destroyed) return false
     const owned = await guarded('renew', claimed.event, store.renew(claimed.storageKey, claimed.token, claimed.route.leaseMs))
-    if (owned === false) emit({ ...claimed.event, type: 'lease-lost', operation: 'renew' })
+    if (owned === false) emit?.({ ...claimed.event, type: 'lease-lost', operation: 'renew' })
     return owned !== false // a failed call is retried at the next tick
   }
 
-  function replay(reply: FastifyReply, bytes: Buffer, recordKey: string, event: IdempotencyEventBase): FastifyReply {
+  function replay(reply: FastifyReply, bytes: Buffer, recordKey: string, event: IdempotencyEventBase): void {
     let stored
     try {
       stored = decodeResponse(bytes, encryptionKey, recordKey)
@@ -215,14 +221,14 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
       reportStoreError('decode', event, error)
       throw unavailable(reply, error)
     }
-    emit({ ...event, type: 'replayed', statusCode: stored.statusCode })
-    return reply.code(stored.statusCode).headers(stored.headers).header('idempotent-replayed', 'true').send(stored.body)
+    emit?.({ ...event, type: 'replayed', statusCode: stored.statusCode })
+    reply.code(stored.statusCode).headers(stored.headers).header('idempotent-replayed', 'true').send(stored.body)
   }
 
   async function release(claimed: ClaimedRequest, reason: 'status' | 'error' | 'too-large' | 'unstorable', statusCode: number): Promise<void> {
     const released = await guarded('release', claimed.event, store.release(claimed.storageKey, claimed.token))
-    if (released === true) emit({ ...claimed.event, type: 'released', reason, statusCode })
-    if (released === false) emit({ ...claimed.event, type: 'lease-lost', operation: 'release' })
+    if (released === true) emit?.({ ...claimed.event, type: 'released', reason, statusCode })
+    if (released === false) emit?.({ ...claimed.event, type: 'lease-lost', operation: 'release' })
   }
 
   fastify.addHook('onError', async (request) => {
@@ -233,20 +239,27 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
   })
 
   // onSend sees the final status, headers and bytes; the commit is awaited here, so the
-  // record exists before the client can read the response and retry.
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  // record exists before the client can read the response and retry. Callback style, so the
+  // responses of requests without a claim (replays, other routes) go on without a promise.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const claimed = request[kClaimedRequest]
-    if (claimed == null || claimed.settled) return payload
+    if (claimed == null || claimed.settled) return done(null, payload)
+    settle(claimed, reply, payload).then((sent) => done(null, sent), done)
+  })
+
+  /** Commits the response (or releases the claim); resolves with the payload to send. */
+  async function settle(claimed: ClaimedRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     claimed.settled = true
-    claimed.stopRenewal()
+    claimed.renewals.delete(claimed)
     const statusCode = reply.statusCode
     if (claimed.errored || !claimed.route.shouldStore(statusCode)) {
       await release(claimed, claimed.errored ? 'error' : 'status', statusCode)
       return payload
     }
-    const body = await readResponseBody(payload, claimed.route.maxBodyBytes)
+    const read = readResponseBody(payload, claimed.route.maxBodyBytes)
+    const body = read instanceof Promise ? await read : read
     if (body.status !== 'stored') {
-      request.log.warn({ reason: body.status }, '@moolah/fastify-idempotency: response not stored; the key is released')
+      reply.log.warn({ reason: body.status }, '@moolah/fastify-idempotency: response not stored; the key is released')
       await release(claimed, body.status, statusCode)
       return body.payload
     }
@@ -257,13 +270,13 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
     }
     const record = encodeResponse({ statusCode, headers, body: body.body }, encryptionKey, claimed.storageKey)
     const committed = await guarded('commit', claimed.event, store.commit(claimed.storageKey, claimed.token, record, claimed.route.ttlMs))
-    if (committed === true) emit({ ...claimed.event, type: 'committed', statusCode, bytes: body.size })
+    if (committed === true) emit?.({ ...claimed.event, type: 'committed', statusCode, bytes: body.size })
     if (committed === false) {
-      emit({ ...claimed.event, type: 'lease-lost', operation: 'commit' })
-      request.log.warn('@moolah/fastify-idempotency: lease lost before commit; the response was not stored')
+      emit?.({ ...claimed.event, type: 'lease-lost', operation: 'commit' })
+      reply.log.warn('@moolah/fastify-idempotency: lease lost before commit; the response was not stored')
     }
     return body.payload
-  })
+  }
 }
 
 export const idempotency = fp(fastifyIdempotency, { name: '@moolah/fastify-idempotency', fastify: '5.x' })

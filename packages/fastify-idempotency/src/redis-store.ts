@@ -11,7 +11,7 @@ export interface RedisStoreOptions {
 interface IdempotencyCommands {
   setBuffer(key: string, value: string, nx: 'NX', px: 'PX', leaseMs: number, get: 'GET'): Promise<Buffer | null>
   idempotencyRenew(key: string, owner: string, leaseMs: number): Promise<number>
-  idempotencyCommit(key: string, owner: string, response: Buffer, ttlMs: number): Promise<number>
+  idempotencyCommit(key: string, owner: string, response: Buffer | string, ttlMs: number): Promise<number>
   idempotencyRelease(key: string, owner: string): Promise<number>
 }
 
@@ -47,7 +47,7 @@ export class RedisStore implements IdempotencyStore {
     return (await this.#redis.idempotencyRenew(key, owner(token), leaseMs)) === 1
   }
 
-  async commit(key: string, token: string, response: Buffer, ttlMs: number): Promise<boolean> {
+  async commit(key: string, token: string, response: Buffer | string, ttlMs: number): Promise<boolean> {
     return (await this.#redis.idempotencyCommit(key, owner(token), response, ttlMs)) === 1
   }
 

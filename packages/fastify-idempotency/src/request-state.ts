@@ -1,4 +1,6 @@
+import type { FastifyReply } from 'fastify'
 import type { IdempotencyEventBase } from './events.js'
+import type { LeaseRenewals } from './lease-renewals.js'
 import type { RouteSettings } from './options.js'
 
 /** What `request.idempotency` tells the application (e.g. to write into its own UNIQUE-constrained rows). */
@@ -17,10 +19,12 @@ export interface ClaimedRequest {
   token: string
   route: RouteSettings
   event: IdempotencyEventBase
+  reply: FastifyReply
+  /** Renews this claim's lease until the response is settled. */
+  renewals: LeaseRenewals<ClaimedRequest>
   /** The handler (or a later hook) threw: the claim is released whatever the status. */
   errored: boolean
   settled: boolean
-  stopRenewal: () => void
 }
 
 export const kClaimedRequest = Symbol('@moolah/fastify-idempotency claimed request')

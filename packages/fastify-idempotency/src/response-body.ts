@@ -10,8 +10,9 @@ export type ResponseBody =
  * `maxBytes` (and then sent as that buffer); past it, the chunks read so far are put
  * back in front of the rest of the stream, so the client still gets every byte.
  * Other payload kinds (web streams, `Response`) are sent untouched and not stored.
+ * Only a stream gives a promise: the usual string or buffer is answered synchronously.
  */
-export async function readResponseBody(payload: unknown, maxBytes: number): Promise<ResponseBody> {
+export function readResponseBody(payload: unknown, maxBytes: number): ResponseBody | Promise<ResponseBody> {
   if (payload instanceof Readable) return readStream(payload, maxBytes)
   const body = toBody(payload)
   if (body === undefined) return { status: 'unstorable', payload }

@@ -5,22 +5,29 @@ export class StoreTimeoutError extends Error {
   }
 }
 
-interface Pending {
+/** A store call still waiting for its answer, linked to its neighbours in call order. */
+interface Waiting {
   deadline: number
-  settled: boolean
-  expire: () => void
+  operation: string
+  reject: (error: Error) => void
+  previous: Waiting | undefined
+  next: Waiting | undefined
+  linked: boolean
 }
 
 /**
  * Puts the same timeout on every store call with one timer for all of them, instead of a
  * timer per call (arming and clearing a timer per request measurably slows a replay).
- * Every call gets the same timeout, so deadlines arrive in call order: a queue whose head
- * is the next deadline, and a single unref'd timer armed for it.
+ * Every call gets the same timeout, so deadlines arrive in call order: a linked list whose
+ * head is the next deadline, and a single unref'd timer armed for it. A call that settles
+ * unlinks itself at once, so nothing keeps finished calls (and their results) alive until
+ * the timer fires: under load that retention promoted every request's promises to the old
+ * generation and made garbage collection a large share of the CPU.
  */
 export class StoreTimeouts {
   readonly #timeoutMs: number
-  #queue: Pending[] = []
-  #head = 0
+  #head: Waiting | undefined
+  #tail: Waiting | undefined
   #timer: NodeJS.Timeout | undefined
 
   constructor(timeoutMs: number) {
@@ -30,21 +37,33 @@ export class StoreTimeouts {
   /** Settles like `promise`, or rejects with `StoreTimeoutError` once the timeout has passed. */
   run<T>(promise: Promise<T>, operation: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = {
-        deadline: Date.now() + this.#timeoutMs,
-        settled: false,
-        expire: () => reject(new StoreTimeoutError(operation, this.#timeoutMs))
-      }
-      this.#queue.push(pending)
-      if (this.#timer === undefined) this.#arm(this.#timeoutMs)
+      const waiting = this.#append(operation, reject)
       promise.then((value) => {
-        pending.settled = true
+        this.#unlink(waiting)
         resolve(value)
       }, (error: unknown) => {
-        pending.settled = true
+        this.#unlink(waiting)
         reject(error)
       })
     })
+  }
+
+  #append(operation: string, reject: (error: Error) => void): Waiting {
+    const waiting: Waiting = { deadline: Date.now() + this.#timeoutMs, operation, reject, previous: this.#tail, next: undefined, linked: true }
+    if (this.#tail === undefined) this.#head = waiting
+    else this.#tail.next = waiting
+    this.#tail = waiting
+    if (this.#timer === undefined) this.#arm(this.#timeoutMs)
+    return waiting
+  }
+
+  #unlink(waiting: Waiting): void {
+    if (!waiting.linked) return
+    waiting.linked = false
+    if (waiting.previous === undefined) this.#head = waiting.next
+    else waiting.previous.next = waiting.next
+    if (waiting.next === undefined) this.#tail = waiting.previous
+    else waiting.next.previous = waiting.previous
   }
 
   #arm(delayMs: number): void {
@@ -55,18 +74,11 @@ export class StoreTimeouts {
   #expireDue(): void {
     this.#timer = undefined
     const now = Date.now()
-    let next: Pending | undefined
-    while ((next = this.#queue[this.#head]) !== undefined) {
-      if (!next.settled && next.deadline > now) break
-      if (!next.settled) {
-        next.settled = true
-        next.expire()
-      }
-      this.#head++
+    let next: Waiting | undefined
+    while ((next = this.#head) !== undefined && next.deadline <= now) {
+      this.#unlink(next)
+      next.reject(new StoreTimeoutError(next.operation, this.#timeoutMs))
     }
-    // Drop the finished front of the queue so it does not grow under steady traffic.
-    this.#queue = this.#queue.slice(this.#head)
-    this.#head = 0
     if (next !== undefined) this.#arm(next.deadline - now)
   }
 }

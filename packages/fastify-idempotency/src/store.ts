@@ -19,8 +19,10 @@ export interface IdempotencyStore {
   /**
    * Compare-and-set: if `token` still owns the in-flight claim, replaces it with the
    * completed record `response`, kept for `ttlMs`. A stale owner gets `false`.
+   * `response` is bytes: a Buffer, or a string standing for its UTF-8 encoding (most
+   * responses are text; keeping them strings spares a copy). `claim` returns them as a Buffer.
    */
-  commit(key: string, token: string, response: Buffer, ttlMs: number): Promise<boolean>
+  commit(key: string, token: string, response: Buffer | string, ttlMs: number): Promise<boolean>
   /** Deletes the in-flight claim if `token` still owns it; never deletes a completed record. */
   release(key: string, token: string): Promise<boolean>
   /** Called at `onClose` for stores the plugin created itself. */

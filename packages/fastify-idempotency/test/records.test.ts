@@ -29,6 +29,28 @@ t.test('encrypts with AES-256-GCM bound to the storage key', async (t) => {
 t.test('refuses bytes it does not understand', async (t) => {
   t.throws(() => decodeResponse(Buffer.from('garbage'), undefined, 'k'), /unknown format/)
   t.throws(() => decodeResponse(Buffer.of(1, 0), undefined, 'k'), /unknown format/)
+  t.throws(() => decodeResponse(Buffer.from('t201'), undefined, 'k'), /truncated/)
+  t.throws(() => decodeResponse(Buffer.from('t201\n{}'), undefined, 'k'), /truncated/)
+})
+
+t.test('a string body is encoded as one string: the text layout, UTF-8 end to end', async (t) => {
+  const record = encodeResponse({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'héllo\nworld' }, undefined, 'k')
+  t.equal(record, 't200\n{"content-type":"text/plain"}\nhéllo\nworld')
+  t.same(decodeResponse(Buffer.from(record), undefined, 'k'), { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('héllo\nworld') })
+  const key = randomBytes(32)
+  const encrypted = encodeResponse({ statusCode: 200, headers: {}, body: 'secret' }, key, 'k')
+  t.ok(Buffer.isBuffer(encrypted) && !encrypted.includes('secret'), 'encrypted records are bytes')
+  t.same(decodeResponse(encrypted as Buffer, key, 'k'), { statusCode: 200, headers: {}, body: Buffer.from('secret') })
+})
+
+t.test('records in the binary layout of earlier versions still replay', async (t) => {
+  const headers = Buffer.from(JSON.stringify({ 'content-type': 'application/json' }))
+  const record = Buffer.alloc(7 + headers.length)
+  record.writeUInt8(1, 0)
+  record.writeUInt16BE(201, 1)
+  record.writeUInt32BE(headers.length, 3)
+  headers.copy(record, 7)
+  t.same(decodeResponse(Buffer.concat([record, Buffer.from('{"id":1}')]), undefined, 'k'), { statusCode: 201, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"id":1}') })
 })
 
 const claim = (token: string, leaseMs = 1000) => ({ token, fingerprint: 'fp', leaseMs })

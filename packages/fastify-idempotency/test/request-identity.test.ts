@@ -46,6 +46,17 @@ t.test('canonical JSON sorts keys at every depth and keeps array order', async (
   t.equal(canonicalJson('text'), '"text"')
 })
 
+t.test('canonical JSON is the same text whether the keys arrive sorted or not', async (t) => {
+  const sorted = { a: [1, { b: true, c: 'x' }], d: { e: null } }
+  t.equal(canonicalJson(sorted), JSON.stringify(sorted), 'already in order: what JSON.stringify writes')
+  t.equal(canonicalJson({ d: { e: null }, a: [1, { c: 'x', b: true }] }), JSON.stringify(sorted))
+  t.equal(canonicalJson(Object.assign(Object.create(null) as object, { b: 1, a: 2 })), '{"a":2,"b":1}', 'null-prototype objects too')
+  t.equal(canonicalJson({ 10: 'ten', 9: 'nine' }), '{"10":"ten","9":"nine"}', 'integer-like keys sort as strings')
+  const sparse: unknown[] = []
+  sparse[1] = 'x'
+  t.equal(canonicalJson(sparse), '[null,"x"]', 'holes are null, as JSON.stringify writes them')
+})
+
 t.test('the default fingerprint covers method, path and query string as received, and canonical body', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
