@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import { COMMIT, RELEASE, RENEW } from './redis-scripts.js'
 import type { Claim, ClaimResult, IdempotencyStore } from './store.js'
-import { writeBatcher } from './write-batching.js'
 
 export interface RedisStoreOptions {
   /** An ioredis `Redis` or `Cluster` (Redis ≥ 7.0); the store never closes it (its owner does). */
@@ -23,11 +22,9 @@ const COLON = 0x3a
 /**
  * Records in Redis, one string key per idempotency key (layout in redis-scripts.ts):
  * one round trip to decide (a plain SET NX GET) and one owner-checked script to commit.
- * Commands sent in one event-loop turn share a socket write (write-batching.ts).
  */
 export class RedisStore implements IdempotencyStore {
   readonly #redis: IdempotencyCommands
-  readonly #batch: () => void
 
   constructor(options: RedisStoreOptions) {
     const client = options.client
@@ -35,11 +32,9 @@ export class RedisStore implements IdempotencyStore {
     client.defineCommand('idempotencyCommit', { numberOfKeys: 1, lua: COMMIT })
     client.defineCommand('idempotencyRelease', { numberOfKeys: 1, lua: RELEASE })
     this.#redis = client as unknown as IdempotencyCommands
-    this.#batch = writeBatcher(client)
   }
 
   async claim(key: string, claim: Claim): Promise<ClaimResult> {
-    this.#batch()
     const previous = await this.#redis.setBuffer(key, `${owner(claim.token)}${claim.fingerprint}`, 'NX', 'PX', claim.leaseMs, 'GET')
     if (previous === null) return { state: 'claimed' }
     if (previous[0] === IN_FLIGHT) return { state: 'in-flight', fingerprint: previous.subarray(previous.indexOf(NEWLINE) + 1).toString() }
@@ -49,17 +44,14 @@ export class RedisStore implements IdempotencyStore {
   }
 
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
-    this.#batch()
     return (await this.#redis.idempotencyRenew(key, owner(token), leaseMs)) === 1
   }
 
   async commit(key: string, token: string, response: Buffer | string, ttlMs: number): Promise<boolean> {
-    this.#batch()
     return (await this.#redis.idempotencyCommit(key, owner(token), response, ttlMs)) === 1
   }
 
   async release(key: string, token: string): Promise<boolean> {
-    this.#batch()
     return (await this.#redis.idempotencyRelease(key, owner(token))) === 1
   }
 }
