@@ -100,17 +100,18 @@ t.test('a turn whose lease is mostly spent is not passed on: the next caller get
 t.test('a lock passed on keeps the lease of its turn: lost when that ends unless renewed', async (t) => {
   const { store } = countingStore()
   const { manager, events } = recordingManager(store, { turnMs: 60_000 })
-  const first = await manager.acquire('w1', { ttlMs: 600 })
+  const first = await manager.acquire('w1', { ttlMs: 1500 })
   const passed = manager.acquire('w1', { ttlMs: 300 })
-  await sleep(100)
-  const startedAt = Date.now()
+  // Most of the turn's lease is spent before the pass: it ends ~700 ms after it, a fresh one 1500 ms after.
+  await sleep(800)
+  const passedAt = Date.now()
   await first.release()
   const lock = await passed
   const lost = new Promise((resolve) => lock.signal.addEventListener('abort', resolve))
-  await Promise.race([lost, sleep(2000)]) // the lease timer does not keep the process alive
+  await Promise.race([lost, sleep(4000)]) // the lease timer does not keep the process alive
   t.equal(lock.signal.aborted, true)
-  const heldMs = Date.now() - startedAt
-  t.ok(heldMs < 600, `lost after ${heldMs} ms: when the turn's lease (600 ms from the first grant) ended, not 600 ms after it was passed`)
+  const heldMs = Date.now() - passedAt
+  t.ok(heldMs < 1500, `lost ${heldMs} ms after the pass: with the turn's lease (1500 ms from the first grant), not a fresh 1500 ms lease from the pass`)
   t.match(events.filter((event) => event.type === 'lost'), [{ reason: 'expired' }])
   t.equal(await lock.release(), false)
 

@@ -75,20 +75,21 @@ t.test('a thrown error and an error reply both release the locks', async (t) => 
 })
 
 t.test('the response does not wait for the release; the release still happens, once, right after', async (t) => {
+  // The store's release waits until the test lets it go: the answer must come first.
+  let letReleaseGo = (): void => {}
+  const releaseHeld = new Promise<void>((resolve) => { letReleaseGo = resolve })
   const store = alteredStore((inner) => ({
     release: async (resource, token) => {
-      await sleep(300)
+      await releaseHeld
       return await inner.release(resource, token)
     }
   }))
   const { app, events } = await lockApp(t, { store })
   transferRoute(app)
-  const started = Date.now()
   const response = await app.inject({ method: 'POST', url: '/transfers', payload: body('w1', 'w2') })
-  const tookMs = Date.now() - started
-  t.equal(response.statusCode, 200)
-  t.ok(tookMs < 250, `answered after ${tookMs} ms, before the 300 ms release was done`)
+  t.equal(response.statusCode, 200, 'answered while the store still holds the release')
   t.same(types(events), ['acquired'], 'the release is still on its way')
+  letReleaseGo()
   await waitUntil(async () => types(events).includes('released'), 'the release')
   const lock = await app.walletLock.acquire(['w1', 'w2'], { waitMs: 0 })
   t.pass('released after the response')
