@@ -48,7 +48,7 @@ export async function startSandboxServer({ sandbox, host = '127.0.0.1', port = 0
 }
 
 async function route(sandbox: Sandbox, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://sandbox').pathname
+  const path = new URL(request.url as string, 'http://sandbox').pathname
   if (request.method === 'POST' && path === '/fulfilments') return fulfil(sandbox, request, response)
   const statusPath = /^\/fulfilments\/([^/]+)$/.exec(path)
   if (request.method === 'GET' && statusPath !== null) {
