@@ -104,6 +104,17 @@ t.test('a connection dropped in the middle of the answer', async (t) => {
   await t.rejects(provider.fulfil(purchase('+27821234567'), never), unknown)
 })
 
+t.test('timeoutMs covers the whole answer: a provider that stops in the middle of its body', async (t) => {
+  const scripted = await scriptedProvider(t, (response) => {
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 })
+    response.write('{"status":"fulf')
+  })
+  const provider = createHttpProvider({ url: scripted.url, timeoutMs: 300 })
+  t.teardown(() => provider.close())
+  await t.rejects(provider.fulfil(purchase('+27821234567'), never), { ...unknown, message: /no answer within 300 ms/ })
+  await t.rejects(provider.status('any', never), { ...unavailable, message: /no answer within 300 ms/ })
+})
+
 t.test('the requests: below the base path, JSON, the purchase id encoded', async (t) => {
   const scripted = await scriptedProvider(t, json('{"status":"not-found"}'))
   const provider = createHttpProvider({ url: `${scripted.url}/v1`, timeoutMs: 5000 })

@@ -49,9 +49,10 @@ export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): Pro
           accept: 'application/json',
           ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
         }
-      }, (response) => { readAnswer(response).then(resolve, reject) })
+      }, (response) => { readAnswer(response).then(resolve, fail) })
       // After an abort the error is a generic AbortError; the reason says which abort it was.
-      request.once('error', (err) => reject(stop.signal.aborted ? stop.signal.reason as Error : err))
+      const fail = (err: Error) => reject(stop.signal.aborted ? stop.signal.reason as Error : err)
+      request.on('error', fail)
       request.end(payload)
     }).finally(() => {
       clearTimeout(timer)
