@@ -33,6 +33,8 @@ async function scriptedProvider(t: Teardown, answer: (response: ServerResponse) 
     answer(response)
   })
   server.on('connection', (socket: Socket) => connections.push(socket))
+  // Only the client closes an idle connection.
+  server.keepAliveTimeout = 600_000
   const port = await freePort()
   server.listen(port, '127.0.0.1')
   await once(server, 'listening')
@@ -145,6 +147,17 @@ t.test('keep-alive: one connection for several calls; close() releases it', asyn
   await provider.close()
   await closed
   t.pass('the connection is closed')
+})
+
+t.test('an idle connection is closed by the client before a Node server would close it (5 s)', async (t) => {
+  const scripted = await scriptedProvider(t, json('{"status":"not-found"}'))
+  const provider = createHttpProvider({ url: scripted.url, timeoutMs: 5000 })
+  t.teardown(() => provider.close())
+  await provider.status('any', never)
+  let closed = false
+  scripted.connections[0]?.once('close', () => { closed = true })
+  await waitUntil(() => closed, 'the client to close the idle connection (the server would keep it 10 minutes)', 15_000)
+  t.pass('closed by the client')
 })
 
 t.test('only http: and https: URLs', async (t) => {

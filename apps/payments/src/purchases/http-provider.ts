@@ -20,6 +20,13 @@ export interface HttpProviderOptions {
 /** Far above any answer of the protocol; a bigger one is not one. */
 const MAX_ANSWER_BYTES = 64 * 1024
 
+/**
+ * How long an idle keep-alive connection is kept: less than the 5 s after which a Node server
+ * (the sandbox's) closes it, so that a request is never sent on a connection the server is
+ * closing; that would reset it and make the outcome unknown for nothing.
+ */
+const IDLE_CONNECTION_MS = 4000
+
 export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): ProviderPort {
   const base = new URL(url)
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`the provider URL must be http: or https:, got "${base.protocol}"`)
@@ -27,7 +34,8 @@ export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): Pro
   base.pathname = base.pathname.replace(/\/?$/, '/')
   const secure = base.protocol === 'https:'
   // Keep-alive: a purchase should not pay for a TCP (and TLS) handshake. close() destroys these sockets.
-  const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true })
+  const agentOptions = { keepAlive: true, timeout: IDLE_CONNECTION_MS }
+  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions)
   const send = secure ? httpsRequest : httpRequest
 
   /** One exchange: the JSON of a 2xx answer; rejects on anything else, saying why. */
@@ -41,6 +49,8 @@ export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): Pro
 
     const payload = body === undefined ? undefined : JSON.stringify(body)
     return new Promise<unknown>((resolve, reject) => {
+      // After an abort the error is a generic AbortError; the reason says which abort it was.
+      const fail = (err: Error) => reject(stop.signal.aborted ? stop.signal.reason as Error : err)
       const request = send(new URL(path, base), {
         method,
         agent,
@@ -50,8 +60,6 @@ export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): Pro
           ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
         }
       }, (response) => { readAnswer(response).then(resolve, fail) })
-      // After an abort the error is a generic AbortError; the reason says which abort it was.
-      const fail = (err: Error) => reject(stop.signal.aborted ? stop.signal.reason as Error : err)
       request.on('error', fail)
       request.end(payload)
     }).finally(() => {
