@@ -37,5 +37,7 @@ t.test('createSandboxProvider makes its own sandbox', async (t) => {
   t.teardown(() => provider.close())
   const request = purchase(SandboxRecipients.late)
   t.match(await provider.fulfil(request, never), { status: 'fulfilled' })
-  t.match(await createSandboxProvider().status(request.purchaseId, never), { status: 'not-found' }, 'each its own')
+  const another = createSandboxProvider()
+  t.teardown(() => another.close())
+  t.match(await another.status(request.purchaseId, never), { status: 'not-found' }, 'each its own')
 })
