@@ -27,7 +27,7 @@ const SECRET_PATHS = [
 
 /** The service's pino options: its level, where lines go, and secrets redacted from every line. */
 export function loggerOptions(level: string, stream?: LogDestination) {
-  return { level, ...(stream === undefined ? {} : { stream }), redact: { paths: SECRET_PATHS, censor: '[redacted]' } }
+  return { level, stream, redact: { paths: SECRET_PATHS, censor: '[redacted]' } }
 }
 
 /** Every line a request logs carries its id as `requestId`, the name its problem documents use. */
