@@ -3,11 +3,21 @@ import { runScript } from './helpers/child.js'
 import { tempDataDir } from './helpers/app.js'
 
 t.test('embedded mode: starts with nothing configured, prints how to try it, drains on SIGTERM', async (t) => {
-  const server = runScript(t, 'server', { PORT: '0', LOG_LEVEL: 'warn', DATA_DIR: await tempDataDir(t) })
+  const server = runScript(t, 'server', { PORT: '0', LOG_LEVEL: 'info', DATA_DIR: await tempDataDir(t) })
   const output = server.output
   const [, address] = await server.waitFor(/running at (http:\/\/\S+)/)
+  await server.waitFor(/ {2}open \S+\/docs\n/)
   t.match(output(), /admin token: \S{32}/, 'prints the generated admin token')
   t.match(output(), /single instance only/)
+
+  // The banner comes after the seeding's lines and the listen line, alone (stdout is a pipe: JSON lines).
+  const lines = output().split('\n')
+  const bannerStart = lines.findIndex((line) => line.includes('running at'))
+  const bannerEnd = lines.findIndex((line) => line.startsWith('  open '))
+  const logLines = lines.slice(0, bannerStart).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+  t.match(logLines.at(-1), { msg: /^Server listening at / }, 'the listen line is the last log line before the banner')
+  t.ok(logLines.some((line) => line.msg === 'money movement' && line.idempotencyKey.startsWith('demo-deposit-')), 'the seeding logged before it')
+  t.notOk(lines.slice(bannerStart, bannerEnd + 1).some((line) => line.startsWith('{')), 'no log line inside the banner')
 
   const live = await fetch(`${address}/health/live`)
   t.equal(live.status, 200)
