@@ -1,5 +1,33 @@
+import * as crypto from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import { sha256 } from './sha256.js'
+
+type OneShotHash = (algorithm: string, data: string | Buffer, outputEncoding: 'base64url') => string
+
+// crypto.hash (Node ≥ 20.12) skips the Hash object: about twice as fast, and this runs twice per request.
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash
+
+/** SHA-256 of `data` as base64url. */
+const sha256: (data: string | Buffer) => string = oneShot === undefined
+  /* c8 ignore next -- only on Node 20.0–20.11, which lack crypto.hash */
+  ? (data) => crypto.createHash('sha256').update(data).digest('base64url')
+  : (data) => oneShot('sha256', data, 'base64url')
+
+export interface StorageKeyParts {
+  scope: string
+  method: string
+  /** The route pattern (`routeOptions.url`), not the concrete URL. */
+  route: string
+  key: string
+}
+
+/**
+ * The record's key in the store, one per (scope, method, route, key): hashing keeps arbitrary
+ * client keys out of the key space and gives every record a single fixed-length key
+ * (Cluster-safe). A Redis store puts its prefix in front.
+ */
+export function storageKey(parts: StorageKeyParts): string {
+  return sha256(JSON.stringify([parts.scope, parts.method, parts.route, parts.key]))
+}
 
 /**
  * JSON with object keys sorted at every depth, so `{a,b}` and `{b,a}` are the same
