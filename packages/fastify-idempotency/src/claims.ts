@@ -93,8 +93,18 @@ export class Claims {
     }
   }
 
-  /** onSend of a claimed request: commits the response (or releases the claim); resolves with the payload to send. */
-  async settle(claimed: ClaimedRequest, payload: unknown): Promise<unknown> {
+  /** onSend of a claimed request: commits the response (or releases the claim), then hands onSend's `done` the payload to send. */
+  async settle(claimed: ClaimedRequest, payload: unknown, done: (error: Error | null, payload?: unknown) => void): Promise<void> {
+    let sent: unknown
+    try {
+      sent = await this.#settle(claimed, payload)
+    } catch (error) {
+      return done(error as Error)
+    }
+    done(null, sent)
+  }
+
+  async #settle(claimed: ClaimedRequest, payload: unknown): Promise<unknown> {
     claimed.settled = true
     claimed.renewals.delete(claimed)
     const { reply, route } = claimed
@@ -103,8 +113,15 @@ export class Claims {
       await this.#release(claimed, claimed.errored ? 'error' : 'status', statusCode)
       return payload
     }
-    const read = readResponseBody(payload, route.maxBodyBytes)
-    const body = read instanceof Promise ? await read : read
+    let body
+    try {
+      const read = readResponseBody(payload, route.maxBodyBytes)
+      body = read instanceof Promise ? await read : read
+    } catch (error) {
+      // A stream that failed while being buffered: nothing to store, and the client gets an error
+      await this.#release(claimed, 'error', statusCode)
+      throw error
+    }
     if (body.status !== 'stored') {
       reply.log.warn({ reason: body.status }, `${PLUGIN}: response not stored; the key is released`)
       await this.#release(claimed, body.status, statusCode)

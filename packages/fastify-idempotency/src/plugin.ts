@@ -89,12 +89,26 @@ function claimOrReplay(this: Claims, request: FastifyRequest, reply: FastifyRepl
   const parsed = readIdempotencyKey(request.headers, this.options.headerNames)
   if (parsed.status === 'invalid') return done(new IdempotencyKeyInvalidError(parsed.reason))
   if (parsed.status === 'missing') return done(route.required ? new IdempotencyKeyMissingError() : undefined)
-  // Resolves true when the handler should run; a replay has been sent when it resolves false
-  // (and then done is not called: that is how a callback hook ends a request).
-  admit(this, request as ClaimingRequest, reply, route, routeUrl, parsed.key).then((run) => { if (run) done() }, (error: FastifyError) => done(setRetryAfter(reply, error)))
+  void admit(this, request as ClaimingRequest, reply, route, routeUrl, parsed.key, done)
 }
 
-async function admit(claims: Claims, request: ClaimingRequest, reply: FastifyReply, route: RouteSettings, routeUrl: string, key: string): Promise<boolean> {
+/**
+ * Calls `done` when the handler should run, or with the refusal. After a replay it does not
+ * call it: that is how a callback hook ends a request. (`done` itself is called outside the
+ * try, so an exception from a later hook is never taken for this hook's own.)
+ */
+async function admit(claims: Claims, request: ClaimingRequest, reply: FastifyReply, route: RouteSettings, routeUrl: string, key: string, done: (error?: FastifyError) => void): Promise<void> {
+  let run: boolean
+  try {
+    run = await claimOrRefuse(claims, request, reply, route, routeUrl, key)
+  } catch (error) {
+    return done(setRetryAfter(reply, error as FastifyError))
+  }
+  if (run) done()
+}
+
+/** Resolves true when the handler should run, false after a replay; throws the refusals (409, 422, 503). */
+async function claimOrRefuse(claims: Claims, request: ClaimingRequest, reply: FastifyReply, route: RouteSettings, routeUrl: string, key: string): Promise<boolean> {
   // Awaited only when a promise comes back: most scope and fingerprint functions are synchronous.
   const scopeResult = route.scope === undefined ? '' : route.scope(request)
   const scope = typeof scopeResult === 'string' ? scopeResult : await scopeResult
@@ -146,5 +160,5 @@ function markErrored(request: FastifyRequest, _reply: FastifyReply, _error: Fast
 function commitOrRelease(this: Claims, request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void): void {
   const claimed = (request as ClaimingRequest)[kClaimed]
   if (claimed == null || claimed.settled) return done(null, payload)
-  this.settle(claimed, payload).then((sent) => done(null, sent), done)
+  void this.settle(claimed, payload, done)
 }

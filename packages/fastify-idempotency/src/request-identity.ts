@@ -35,34 +35,57 @@ export function storageKey(parts: StorageKeyParts): string {
  * members dropped, `toJSON` honoured).
  */
 export function canonicalJson(value: unknown): string {
-  return serialize(value) ?? ''
+  // A parsed body (plain objects, arrays, primitives) is written by JSON.stringify itself: as
+  // it is when its keys are already in order, else with the sorted names of all its keys as the
+  // property list, which JSON.stringify follows at every depth (skipping names an object lacks).
+  // Same text as the careful path below, natively and several times faster.
+  const names = new Set<string>()
+  const shape = survey(value, names)
+  if (shape === SORTED) return JSON.stringify(value) ?? '' // undefined for undefined
+  if (shape === UNSORTED) return JSON.stringify(value, [...names].sort())
+  return serialize(value) as string // an object: always written
 }
 
+const SORTED = 0
+const UNSORTED = 1
+// Holds a Date, a class instance, a toJSON method or a `__proto__` member (which the property
+// list would read from the prototype of every object lacking it)
+const OTHER = 2
+
+/** Collects every object key into `names`, and says whether the native paths write `value` canonically. */
+function survey(value: unknown, names: Set<string>): number {
+  if (value === null || typeof value !== 'object') return SORTED
+  if (Array.isArray(value)) {
+    let shape = SORTED
+    for (const item of value as unknown[]) shape = Math.max(shape, survey(item, names))
+    return shape
+  }
+  const record = value as Record<string, unknown>
+  if (!isPlain(record)) return OTHER
+  const keys = Object.keys(record)
+  let shape = inOrder(keys) ? SORTED : UNSORTED
+  for (const key of keys) {
+    if (key === '__proto__') return OTHER
+    names.add(key)
+    shape = Math.max(shape, survey(record[key], names))
+    if (shape === OTHER) return OTHER
+  }
+  return shape
+}
+
+/** The careful path, for values holding anything but plain objects, arrays and primitives. */
 function serialize(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return JSON.stringify(value)
   const record = value as Record<string, unknown> & { toJSON?: () => unknown }
   if (typeof record.toJSON === 'function') return serialize(record.toJSON())
   // Holes and undefined items are null, as JSON.stringify writes them.
   if (Array.isArray(value)) return `[${Array.from(value, (item: unknown) => serialize(item) ?? 'null').join(',')}]`
-  const names = Object.keys(record)
-  // Already in canonical order (a parsed body whose keys happen to be sorted): exactly what
-  // JSON.stringify writes, natively and several times faster.
-  if (isPlain(record) && inOrder(names) && names.every((name) => isCanonical(record[name]))) return JSON.stringify(record)
   const members: string[] = []
-  for (const name of names.sort()) {
+  for (const name of Object.keys(record).sort()) {
     const member = serialize(record[name])
     if (member !== undefined) members.push(`${JSON.stringify(name)}:${member}`)
   }
   return `{${members.join(',')}}`
-}
-
-/** Whether JSON.stringify writes `value` exactly as `serialize` does. */
-function isCanonical(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return true
-  if (Array.isArray(value)) return (value as unknown[]).every(isCanonical)
-  const record = value as Record<string, unknown>
-  const names = Object.keys(record)
-  return isPlain(record) && inOrder(names) && names.every((name) => isCanonical(record[name]))
 }
 
 /** A plain object without a toJSON method; anything else (a Date, a class instance) takes the careful path. */

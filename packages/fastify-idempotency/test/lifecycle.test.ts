@@ -112,3 +112,21 @@ t.test('web streams and hijacked replies cannot be stored: the key is released',
   t.equal(calls, 4)
   t.same(events.filter((event) => event.type === 'released').map((event) => event.type === 'released' && event.reason), ['unstorable', 'unstorable', 'unstorable', 'unstorable'])
 })
+
+t.test('a stream that fails while it is buffered releases the key; the error reaches the error handler', async (t) => {
+  let calls = 0
+  const { app, events } = await buildApp(t, {}, (app) => {
+    app.post('/broken', async (_request, reply) => {
+      calls++
+      const stream = new Readable({ read () {} })
+      stream.push('partial')
+      setImmediate(() => stream.destroy(new Error('disk gone')))
+      return reply.type('text/csv').send(stream)
+    })
+  })
+  const failed = await post(app, '/broken', 'broken')
+  t.equal(failed.statusCode, 500)
+  t.match(events.filter((event) => event.type === 'released'), [{ reason: 'error' }])
+  t.equal((await post(app, '/broken', 'broken')).statusCode, 500, 'the retry ran again')
+  t.equal(calls, 2)
+})
