@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { setImmediate } from 'node:timers/promises'
-import { redisPrefix } from '@moolah/test-utils'
+import { redisPrefix, type Teardown } from '@moolah/test-utils'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisIdempotencyStore } from '../src/index.js'
@@ -16,12 +16,17 @@ storeContract(t, async (t) => {
   }
 })
 
-t.test('the commands of one event-loop turn leave in one socket write, each still answered', async (t) => {
+/** A store on a client of its own, connected: commands are written at once, not queued offline. */
+async function connectedStore(t: Teardown): Promise<{ redis: Redis, store: RedisIdempotencyStore }> {
   const { prefix, url } = redisPrefix(t)
   const redis = new Redis(url)
   t.teardown(() => redis.disconnect())
   await once(redis, 'ready')
-  const store = new RedisIdempotencyStore({ redis, prefix })
+  return { redis, store: new RedisIdempotencyStore({ redis, prefix }) }
+}
+
+t.test('the commands of one event-loop turn leave in one socket write, each still answered', async (t) => {
+  const { redis, store } = await connectedStore(t)
   const claims = Array.from({ length: 5 }, (_, i) => store.claim(`k${i}`, { token: `token-${i}`, fingerprint: 'fp', leaseMs: 10_000 }))
   const ownPing = redis.ping() // the application's command of the same turn joins the write
   t.equal(redis.stream.writableCorked, 1, 'held until the turn ends')
@@ -36,11 +41,7 @@ t.test('the commands of one event-loop turn leave in one socket write, each stil
 })
 
 t.test('a client that reconnected is corked on its new socket', async (t) => {
-  const { prefix, url } = redisPrefix(t)
-  const redis = new Redis(url)
-  t.teardown(() => redis.disconnect())
-  await once(redis, 'ready')
-  const store = new RedisIdempotencyStore({ redis, prefix })
+  const { redis, store } = await connectedStore(t)
   const before = redis.stream
   redis.disconnect(true)
   await once(redis, 'ready')
