@@ -1,8 +1,9 @@
+import { Timeouts } from '@moolah/plugin-kit'
 import type { Redis } from 'ioredis'
 import type { Database } from './db/database.js'
-import { withTimeout } from './with-timeout.js'
 
 const CHECK_TIMEOUT_MS = 1000
+const redisChecks = new Timeouts(CHECK_TIMEOUT_MS)
 
 export type CheckStatus = 'ok' | 'down'
 
@@ -16,7 +17,7 @@ export interface DependencyStatus {
 export async function checkDependencies(database: Database, redis: Redis | undefined): Promise<DependencyStatus> {
   const [postgres, redisStatus] = await Promise.all([
     check(() => database.ping(CHECK_TIMEOUT_MS)),
-    redis === undefined ? 'not-configured' as const : check(() => withTimeout(redis.ping(), CHECK_TIMEOUT_MS))
+    redis === undefined ? 'not-configured' as const : check(() => redisChecks.run(redis.ping(), 'Redis PING'))
   ])
   return { postgres, redis: redisStatus }
 }

@@ -11,7 +11,6 @@ export const CurrencyMismatch = createError('CURRENCY_MISMATCH', 'The transfer c
 export const InsufficientFunds = createError('INSUFFICIENT_FUNDS', 'The wallet balance is lower than the amount', 422)
 export const UnsupportedCurrency = createError('UNSUPPORTED_CURRENCY', 'Currency %s is not supported (supported: %s)', 422)
 export const AmountTooLarge = createError('AMOUNT_TOO_LARGE', 'The resulting balance would exceed 9007199254740991 minor units', 422)
-export const IdempotencyKeyReused = createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request', 422)
 /** The wallet lock was lost (lease expired) and a newer holder already wrote the wallet. */
 export const LockLost = createError('CONCURRENT_REQUEST', 'The wallet is being changed by another request; retry shortly', 409)
 export const DependencyUnavailable = createError('DEPENDENCY_UNAVAILABLE', '%s is unavailable; retry shortly', 503)

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Timeouts } from '@moolah/plugin-kit'
 import { startPostgres, waitUntil } from '@moolah/test-utils'
 import postgres from 'postgres'
 import t from 'tap'
-import { withTimeout } from '../src/with-timeout.js'
 
 // postgres.js 3.4.9 (the newest release) threw from a timer when a connection closed under a
 // transaction's pending write (porsager/postgres#1066, open PRs #1168/#1209): `socket.write` on
@@ -15,6 +15,8 @@ t.test('Postgres killed under open transactions: the queries are rejected, the p
   await sql`CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)`
   await sql`INSERT INTO accounts SELECT g, 1000 FROM generate_series(1, 50) g`
 
+  // A query that never settles (a separate, rarer postgres.js fault) must not stall the test.
+  const transferTimeouts = new Timeouts(10_000)
   let running = true
   const outcomes = { committed: 0, rejected: 0 }
   const transfer = async () => {
@@ -29,8 +31,7 @@ t.test('Postgres killed under open transactions: the queries are rejected, the p
   const workers = Array.from({ length: 6 }, async () => {
     while (running) {
       try {
-        // A query that never settles (a separate, rarer postgres.js fault) must not stall the test.
-        await withTimeout(transfer(), 10_000)
+        await transferTimeouts.run(transfer(), 'transfer')
         outcomes.committed++
       } catch {
         outcomes.rejected++

@@ -1,5 +1,3 @@
-import type { FastifyBaseLogger } from 'fastify'
-
 /** What every event says about the request it concerns. */
 export interface IdempotencyEventBase {
   /** The client's Idempotency-Key. */
@@ -26,22 +24,11 @@ export type IdempotencyEvent = IdempotencyEventBase & (
   | { type: 'released', reason: 'status' | 'error' | 'too-large' | 'unstorable', statusCode: number }
   /** This request no longer owns its claim (its lease expired): a renewal, the commit or the release was refused. */
   | { type: 'lease-lost', operation: 'renew' | 'commit' | 'release' }
-  | { type: 'store-error', operation: 'claim' | 'renew' | 'commit' | 'release' | 'decode', error: Error }
+  /** A store call failed or timed out, or a stored record could not be decoded (also logged at warn). */
+  | { type: 'store-error', operation: StoreOperation, error: Error }
 )
 
 export type IdempotencyEventListener = (event: IdempotencyEvent) => void
 
-/**
- * Calls the listener, never letting its exceptions reach the request. Undefined without a
- * listener, so call sites write `emit?.({ … })` and build no event object for nobody.
- */
-export function eventEmitter(listener: IdempotencyEventListener | undefined, log: FastifyBaseLogger): IdempotencyEventListener | undefined {
-  if (listener === undefined) return undefined
-  return (event) => {
-    try {
-      listener(event)
-    } catch (err) {
-      log.error({ err, event: event.type }, '@moolah/fastify-idempotency: onEvent listener threw')
-    }
-  }
-}
+/** What failed: a store call, or decoding the record a claim returned. */
+export type StoreOperation = 'claim' | 'renew' | 'commit' | 'release' | 'decode'

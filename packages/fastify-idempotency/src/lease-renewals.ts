@@ -1,3 +1,6 @@
+// The "added at" of a claim whose renewal is in flight: never due
+const RENEWING = Infinity
+
 /**
  * Renews the leases of every in-flight claim with one timer (per lease length) instead of a
  * timer per request: every third of the lease, each claim older than that is renewed, so a
@@ -8,7 +11,7 @@
 export class LeaseRenewals<Claim> {
   readonly #periodMs: number
   readonly #renew: (claim: Claim) => Promise<boolean>
-  /** Each claim with the time it was added. */
+  /** Each claim with the time it was added (0 once renewed: due at every tick; RENEWING while a renewal is in flight). */
   readonly #claims = new Map<Claim, number>()
   #timer: NodeJS.Timeout | undefined
 
@@ -41,9 +44,12 @@ export class LeaseRenewals<Claim> {
     if (this.#claims.size === 0) return this.stop()
     const due = Date.now() - this.#periodMs
     for (const [claim, since] of this.#claims) {
-      if (since > due) continue
+      if (since > due) continue // younger than a period, or its renewal is still in flight
+      // One renewal at a time per claim: a store slower than a tick must not get a second one
+      this.#claims.set(claim, RENEWING)
       void this.#renew(claim).then((keep) => {
         if (!keep) this.#claims.delete(claim)
+        else if (this.#claims.has(claim)) this.#claims.set(claim, 0) // due again at the next tick
       })
     }
   }

@@ -1,60 +1,126 @@
+import { FAIL_MODES, OptionReader, type FailMode, type RedisClient } from '@moolah/plugin-kit'
 import type { FastifyRequest } from 'fastify'
-import type { Cluster, Redis } from 'ioredis'
-import type { IdempotencyEventListener } from './events.js'
-import { defaultFingerprint } from './fingerprint.js'
-import type { IdempotencyStore } from './store.js'
+import type { IdempotencyEvent } from './events.js'
+import { defaultFingerprint } from './request-identity.js'
+import type { IdempotencyStore } from './stores/store.js'
+
+export const PLUGIN = '@moolah/fastify-idempotency'
 
 export type ScopeFunction = (request: FastifyRequest) => string | Promise<string>
 export type FingerprintFunction = (request: FastifyRequest) => string | Promise<string>
 
 export interface WaitOptions {
-  /** How long a request waits for the in-flight one before answering 409. Default 5000. */
-  timeoutMs?: number
-  /** Pause between looks at the record. Default 50. */
+  /**
+   * Longest wait for the in-flight request, in ms, before answering 409.
+   * @default 5000
+   */
+  maxMs?: number
+  /**
+   * Pause between looks at the record, in ms.
+   * @default 50
+   */
   intervalMs?: number
 }
 
-/** Settings a route may override through `config: { idempotency: { … } }`. */
+/** Settings a route may override through `config: { idempotency: { … } }`. Durations in ms end in `Ms`. */
 export interface IdempotencyRouteOptions {
-  /** Whether a request without a key is refused (400) or simply runs without idempotency. Default true. */
+  /**
+   * Whether a request without a key is refused (400) or simply runs without idempotency.
+   * @default true
+   */
   required?: boolean
-  /** The principal the key belongs to, e.g. the authenticated user id. */
+  /**
+   * The principal the key belongs to, e.g. the authenticated user id. Without it every client
+   * of a route shares the key space (a warning is logged at registration).
+   * @default undefined
+   */
   scope?: ScopeFunction
-  /** Identifies "the same request". Default: sha256 of method, path and query string as received, and canonical JSON body. */
+  /**
+   * Identifies "the same request".
+   * @default defaultFingerprint: sha256 of method, path and query string as received, and the canonical JSON body
+   */
   fingerprint?: FingerprintFunction
-  /** Wait for an in-flight request with the same key and replay its result instead of answering 409. Default false. */
+  /**
+   * Wait for an in-flight request with the same key and replay its result instead of answering 409.
+   * `true` is `{ maxMs: 5000, intervalMs: 50 }`.
+   * @default false
+   */
   wait?: boolean | WaitOptions
-  /** Lease of an in-flight claim, renewed every third of it while the handler runs. Default 30 000. */
+  /**
+   * Lease of an in-flight claim, in ms, renewed every third of it while the handler runs.
+   * @default 30000
+   */
   leaseMs?: number
-  /** How long a completed response is kept for replay. Default 86 400 (24 h). */
+  /**
+   * How long a completed response is kept for replay, in seconds.
+   * @default 86400
+   */
   ttlSeconds?: number
-  /** Which statuses are stored; any other releases the key. Default 2xx. */
+  /**
+   * Which statuses are stored; any other releases the key.
+   * @default (statusCode) => statusCode >= 200 && statusCode < 300
+   */
   shouldStore?: (statusCode: number) => boolean
-  /** Response headers stored and replayed (besides the status and body). Default content-type, location, etag. */
+  /**
+   * Response headers stored and replayed (besides the status and body).
+   * @default ['content-type', 'location', 'etag']
+   */
   replayHeaders?: string[]
-  /** Largest body stored; a larger one is sent but not stored, and the key is released. Default 1 MiB. */
+  /**
+   * Largest body stored, in bytes; a larger one is sent but not stored, and the key is released.
+   * @default 1048576
+   */
   maxBodyBytes?: number
 }
 
-export interface FastifyIdempotencyOptions extends IdempotencyRouteOptions {
-  /** A store instance. Default: a Redis store on `redis` or `fastify.redis`, else a memory store. */
+export interface IdempotencyOptions extends IdempotencyRouteOptions {
+  /**
+   * Where records live. Give `redis` (or nothing) instead to get the built-in stores; `redis`
+   * and `prefix` next to a custom store are a TypeError.
+   * @default a RedisIdempotencyStore on `redis` (or `fastify.redis`), else a MemoryIdempotencyStore
+   */
   store?: IdempotencyStore
-  /** An ioredis `Redis` or `Cluster` for the default Redis store. */
-  redis?: Redis | Cluster
-  /** Prefix of every storage key. Default `idempotency:`. */
+  /**
+   * An ioredis `Redis` or `Cluster` (Redis ≥ 7.0) for the default store. The plugin never closes it.
+   * @default fastify.redis, when @fastify/redis is registered before this plugin
+   */
+  redis?: RedisClient
+  /**
+   * Prefix of the default Redis store's keys. No `{` or `}`.
+   * @default 'idempotency:'
+   */
   prefix?: string
-  /** Timeout of every store call. Default 1000. */
+  /**
+   * Timeout of every store call (claim, renew, commit, release), in ms.
+   * @default 1000
+   */
   timeoutMs?: number
-  /** What happens when the store fails: 'closed' answers 503, 'open' runs the request without idempotency. Default 'closed'. */
-  failMode?: 'closed' | 'open'
-  /** Methods that are idempotent-by-key without a route opting in. Default POST, PATCH. */
+  /**
+   * When the claim fails or times out: 'closed' answers 503 DEPENDENCY_UNAVAILABLE, 'open' runs
+   * the request without idempotency.
+   * @default 'closed'
+   */
+  failMode?: FailMode
+  /**
+   * Observability hook; exceptions it throws are caught and logged (error).
+   * @default undefined
+   */
+  onEvent?: (event: IdempotencyEvent) => void
+  /**
+   * Methods that take part without a route opting in.
+   * @default ['POST', 'PATCH']
+   */
   methods?: string[]
-  /** Request headers read for the key, first present wins. Default idempotency-key, x-idempotency-key. */
+  /**
+   * Request headers read for the key; aliases that disagree make the key invalid.
+   * @default ['idempotency-key', 'x-idempotency-key']
+   */
   headerNames?: string[]
-  /** 32-byte key: stored responses are encrypted with AES-256-GCM. */
+  /**
+   * 32-byte key: stored responses are encrypted with AES-256-GCM.
+   * @default undefined
+   */
   encryptionKey?: Buffer
-  /** Observability hook; its exceptions are logged, never thrown. */
-  onEvent?: IdempotencyEventListener
 }
 
 /** The route-level settings after defaults and overrides. */
@@ -70,16 +136,14 @@ export interface RouteSettings {
   maxBodyBytes: number
 }
 
-export interface GlobalSettings {
-  store: IdempotencyStore | undefined
-  redis: Redis | Cluster | undefined
-  prefix: string
+/** Everything but the store, validated and with defaults. */
+export interface ResolvedOptions {
   timeoutMs: number
-  failMode: 'closed' | 'open'
+  failMode: FailMode
+  onEvent: ((event: IdempotencyEvent) => void) | undefined
   methods: Set<string>
   headerNames: string[]
   encryptionKey: Buffer | undefined
-  onEvent: IdempotencyEventListener | undefined
   route: RouteSettings
 }
 
@@ -87,59 +151,7 @@ export interface GlobalSettings {
 // recomputed for every response (framing).
 const FORBIDDEN_REPLAY_HEADERS = new Set(['set-cookie', 'cookie', 'authorization', 'proxy-authorization', 'www-authenticate', 'content-length', 'transfer-encoding', 'connection', 'idempotent-replayed'])
 
-const isSuccess = (statusCode: number): boolean => statusCode >= 200 && statusCode < 300
-
-function fail(where: string, message: string): never {
-  throw new TypeError(`@moolah/fastify-idempotency: ${where}${message}`)
-}
-
-function positiveInteger(where: string, name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) fail(where, `${name} must be a positive integer, got ${String(value)}`)
-  return value
-}
-
-function optionalFunction<T>(where: string, name: string, value: unknown, fallback: T): T {
-  if (value === undefined) return fallback
-  if (typeof value !== 'function') fail(where, `${name} must be a function`)
-  return value as T
-}
-
-function lowerCaseNames(where: string, name: string, value: unknown, fallback: string[], allowEmpty: boolean): string[] {
-  if (value === undefined) return fallback
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item === '') || (!allowEmpty && value.length === 0)) {
-    fail(where, `${name} must be an array of ${allowEmpty ? '' : 'at least one '}non-empty string${allowEmpty ? 's' : ''}`)
-  }
-  return (value as string[]).map((item) => item.toLowerCase())
-}
-
-function resolveWait(where: string, value: unknown, fallback: Required<WaitOptions> | undefined): Required<WaitOptions> | undefined {
-  if (value === undefined) return fallback
-  if (value === false) return undefined
-  if (value === true) return { timeoutMs: 5000, intervalMs: 50 }
-  if (typeof value !== 'object' || value === null) fail(where, 'wait must be a boolean or { timeoutMs?, intervalMs? }')
-  const wait = value as WaitOptions
-  return { timeoutMs: positiveInteger(where, 'wait.timeoutMs', wait.timeoutMs, 5000), intervalMs: positiveInteger(where, 'wait.intervalMs', wait.intervalMs, 50) }
-}
-
-/** Applies `overrides` on top of `base`, validating every given value. */
-export function resolveRouteSettings(overrides: IdempotencyRouteOptions, base: RouteSettings, where: string): RouteSettings {
-  if (overrides.required !== undefined && typeof overrides.required !== 'boolean') fail(where, 'required must be a boolean')
-  const replayHeaders = lowerCaseNames(where, 'replayHeaders', overrides.replayHeaders, base.replayHeaders, true)
-  const forbidden = replayHeaders.find((name) => FORBIDDEN_REPLAY_HEADERS.has(name))
-  if (forbidden !== undefined) fail(where, `replayHeaders must not include ${forbidden}`)
-  return {
-    required: overrides.required ?? base.required,
-    scope: optionalFunction(where, 'scope', overrides.scope, base.scope),
-    fingerprint: optionalFunction(where, 'fingerprint', overrides.fingerprint, base.fingerprint),
-    wait: resolveWait(where, overrides.wait, base.wait),
-    leaseMs: positiveInteger(where, 'leaseMs', overrides.leaseMs, base.leaseMs),
-    ttlMs: positiveInteger(where, 'ttlSeconds', overrides.ttlSeconds, base.ttlMs / 1000) * 1000,
-    shouldStore: optionalFunction(where, 'shouldStore', overrides.shouldStore, base.shouldStore),
-    replayHeaders,
-    maxBodyBytes: positiveInteger(where, 'maxBodyBytes', overrides.maxBodyBytes, base.maxBodyBytes)
-  }
-}
+const DEFAULT_WAIT: Required<WaitOptions> = { maxMs: 5000, intervalMs: 50 }
 
 const DEFAULT_ROUTE_SETTINGS: RouteSettings = {
   required: true,
@@ -148,32 +160,58 @@ const DEFAULT_ROUTE_SETTINGS: RouteSettings = {
   wait: undefined,
   leaseMs: 30_000,
   ttlMs: 86_400_000,
-  shouldStore: isSuccess,
+  shouldStore: (statusCode) => statusCode >= 200 && statusCode < 300,
   replayHeaders: ['content-type', 'location', 'etag'],
   maxBodyBytes: 1024 * 1024
 }
 
-/** Validates the registration options and fills in defaults. */
-export function resolveOptions(options: FastifyIdempotencyOptions): GlobalSettings {
-  const where = 'option '
-  const store = options.store
-  if (store !== undefined && (store === null || typeof store !== 'object' || (['claim', 'renew', 'commit', 'release'] as const).some((name) => typeof store[name] !== 'function'))) {
-    fail(where, 'store must implement claim, renew, commit and release')
-  }
-  if (options.redis !== undefined && typeof (options.redis as { defineCommand?: unknown } | null)?.defineCommand !== 'function') fail(where, 'redis must be an ioredis Redis or Cluster client')
-  if (options.prefix !== undefined && typeof options.prefix !== 'string') fail(where, 'prefix must be a string')
-  if (options.failMode !== undefined && options.failMode !== 'closed' && options.failMode !== 'open') fail(where, `failMode must be 'closed' or 'open', got ${String(options.failMode)}`)
-  if (options.encryptionKey !== undefined && (!Buffer.isBuffer(options.encryptionKey) || options.encryptionKey.length !== 32)) fail(where, 'encryptionKey must be a Buffer of 32 bytes (AES-256)')
+/** Validates the options (not the store ones: see selectStore) and fills in the defaults. */
+export function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
+  const read = new OptionReader(PLUGIN, options)
   return {
-    store,
-    redis: options.redis,
-    prefix: options.prefix ?? 'idempotency:',
-    timeoutMs: positiveInteger(where, 'timeoutMs', options.timeoutMs, 1000),
-    failMode: options.failMode ?? 'closed',
-    methods: new Set(lowerCaseNames(where, 'methods', options.methods, ['post', 'patch'], true).map((method) => method.toUpperCase())),
-    headerNames: lowerCaseNames(where, 'headerNames', options.headerNames, ['idempotency-key', 'x-idempotency-key'], false),
-    encryptionKey: options.encryptionKey,
-    onEvent: optionalFunction(where, 'onEvent', options.onEvent, undefined),
-    route: resolveRouteSettings(options, DEFAULT_ROUTE_SETTINGS, where)
+    timeoutMs: read.integer('timeoutMs', 1000),
+    failMode: read.oneOf('failMode', FAIL_MODES, 'closed'),
+    onEvent: read.optionalFunction('onEvent'),
+    methods: new Set(headerLikeNames(read, 'methods', ['post', 'patch'], true).map((method) => method.toUpperCase())),
+    headerNames: headerLikeNames(read, 'headerNames', ['idempotency-key', 'x-idempotency-key'], false),
+    encryptionKey: read.check<Buffer | undefined>('encryptionKey', undefined, (value) => value === undefined || (Buffer.isBuffer(value) && value.length === 32), 'a Buffer of 32 bytes (AES-256)'),
+    route: resolveRouteSettings(options, DEFAULT_ROUTE_SETTINGS, 'options')
   }
+}
+
+/**
+ * Applies `overrides` (the registration options, or a route's `config.idempotency`) on top of
+ * `base`; `where` names them in messages.
+ */
+export function resolveRouteSettings(overrides: IdempotencyRouteOptions, base: RouteSettings, where: string): RouteSettings {
+  const read = new OptionReader(PLUGIN, overrides, where)
+  const replayHeaders = headerLikeNames(read, 'replayHeaders', base.replayHeaders, true)
+  const forbidden = replayHeaders.find((name) => FORBIDDEN_REPLAY_HEADERS.has(name))
+  if (forbidden !== undefined) read.fail(`${where}.replayHeaders must not include ${forbidden}: it is never replayed`)
+  return {
+    required: read.check('required', base.required, (value) => typeof value === 'boolean', 'a boolean'),
+    scope: read.optionalFunction<ScopeFunction>('scope') ?? base.scope,
+    fingerprint: read.optionalFunction<FingerprintFunction>('fingerprint') ?? base.fingerprint,
+    wait: resolveWait(read, base.wait, where),
+    leaseMs: read.integer('leaseMs', base.leaseMs),
+    ttlMs: read.integer('ttlSeconds', base.ttlMs / 1000) * 1000,
+    shouldStore: read.optionalFunction<(statusCode: number) => boolean>('shouldStore') ?? base.shouldStore,
+    replayHeaders,
+    maxBodyBytes: read.integer('maxBodyBytes', base.maxBodyBytes)
+  }
+}
+
+function resolveWait(read: OptionReader<IdempotencyRouteOptions>, fallback: Required<WaitOptions> | undefined, where: string): Required<WaitOptions> | undefined {
+  const wait = read.check<IdempotencyRouteOptions['wait']>('wait', fallback, (value) => value === undefined || typeof value === 'boolean' || (typeof value === 'object' && value !== null), 'a boolean or { maxMs?, intervalMs? }')
+  if (wait === undefined || wait === false) return undefined
+  if (wait === true) return DEFAULT_WAIT
+  const readWait = new OptionReader(PLUGIN, wait, `${where}.wait`)
+  return { maxMs: readWait.integer('maxMs', DEFAULT_WAIT.maxMs), intervalMs: readWait.integer('intervalMs', DEFAULT_WAIT.intervalMs) }
+}
+
+/** Lower-cased names (methods, headers). */
+function headerLikeNames<O extends object>(read: OptionReader<O>, key: keyof O & string, fallback: string[], allowEmpty: boolean): string[] {
+  const isValid = (value: unknown): boolean => Array.isArray(value) && (allowEmpty || value.length > 0) && value.every((item) => typeof item === 'string' && item !== '')
+  const names = read.check<string[]>(key, fallback, isValid, allowEmpty ? 'an array of non-empty strings' : 'an array of at least one non-empty string')
+  return names.map((name) => name.toLowerCase())
 }

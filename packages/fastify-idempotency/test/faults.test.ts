@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { startRedis, waitUntil } from '@moolah/test-utils'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { RedisStore, type FastifyIdempotencyOptions } from '../src/index.js'
+import type { IdempotencyOptions } from '../src/index.js'
 import { buildApp, gate, post } from './support/app.js'
 
 const TIMEOUT_MS = 200
 
-async function setup(t: Test, options: FastifyIdempotencyOptions = {}) {
+async function setup(t: Test, options: IdempotencyOptions = {}) {
   const server = await startRedis(t)
   const client = new Redis(server.url)
   client.on('error', () => {}) // connection errors while the server is down are expected here
@@ -15,7 +15,7 @@ async function setup(t: Test, options: FastifyIdempotencyOptions = {}) {
   let calls = 0
   const held = { current: gate() }
   held.current.open()
-  const { app, events } = await buildApp(t, { store: new RedisStore({ client }), timeoutMs: TIMEOUT_MS, ...options }, (app) => {
+  const { app, events } = await buildApp(t, { redis: client, timeoutMs: TIMEOUT_MS, ...options }, (app) => {
     app.post('/transfers', async (_request, reply) => { calls++; await held.current.promise; return reply.code(201).send({ calls }) })
     app.post('/failing', async () => { calls++; await held.current.promise; throw new Error('boom') })
   })
@@ -28,16 +28,16 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   return [result, Date.now() - started]
 }
 
-t.test('closed mode: a paused Redis is 503 within the timeout; a late claim is given back', async (t) => {
+t.test('closed mode: a paused Redis is 503 after the timeout, while still paused; a late claim is given back', async (t) => {
   const { server, client, app, events, calls } = await setup(t)
   server.pause()
   const [response, elapsed] = await timed(() => post(app, '/transfers', 'paused'))
-  t.equal(response.statusCode, 503)
+  t.equal(response.statusCode, 503, 'answered although Redis never did: it is paused until below')
   t.equal(response.json().code, 'DEPENDENCY_UNAVAILABLE')
   t.equal(response.headers['retry-after'], '1')
-  t.ok(elapsed < TIMEOUT_MS + 300, `answered in ${elapsed} ms`)
+  t.ok(elapsed >= TIMEOUT_MS - 5, `waited the timeout first (${elapsed} ms)`)
   t.equal(calls(), 0, 'nothing ran')
-  t.match(events, [{ type: 'store-error', operation: 'claim', error: { name: 'StoreTimeoutError' } }])
+  t.match(events, [{ type: 'store-error', operation: 'claim', error: { name: 'TimeoutError', message: `claim timed out after ${TIMEOUT_MS} ms` } }])
   server.resume()
   // The queued claim lands after the timeout; the plugin releases it instead of blocking the key for a lease.
   await waitUntil(async () => (await client.dbsize()) === 0, 'the late claim to be released')
@@ -47,10 +47,9 @@ t.test('closed mode: a paused Redis is 503 within the timeout; a late claim is g
 t.test('closed mode: a stopped Redis is 503; everything recovers after a restart', async (t) => {
   const { server, app } = await setup(t)
   await server.stop()
-  const [response, elapsed] = await timed(() => post(app, '/transfers', 'stopped'))
-  t.equal(response.statusCode, 503)
+  const response = await post(app, '/transfers', 'stopped')
+  t.equal(response.statusCode, 503, 'answered while Redis is still stopped')
   t.equal(response.headers['retry-after'], '1')
-  t.ok(elapsed < TIMEOUT_MS + 300, `answered in ${elapsed} ms`)
   await server.restart()
   await waitUntil(async () => (await post(app, '/transfers', 'stopped')).statusCode === 201, 'recovery after restart')
   t.equal((await post(app, '/transfers', 'stopped')).headers['idempotent-replayed'], 'true')

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { waitUntil } from '@moolah/test-utils'
 import t, { type Test } from 'tap'
-import { buildApp, post } from './support/app.js'
+import { buildApp, gate, post } from './support/app.js'
 
 /** A real HTTP request (inject cannot drop a connection); `abort` drops it mid-flight. */
 function send(port: number, key: string): { done: Promise<void>, abort: () => void } {
@@ -18,39 +18,44 @@ function send(port: number, key: string): { done: Promise<void>, abort: () => vo
   return { done, abort: () => request.destroy() }
 }
 
+const LEASE_MS = 90
+
+/** A route whose handler waits for `finish()`, on a real port. */
 async function slowApp(t: Test, fastifyOptions = {}) {
   let started = 0
-  let finished = 0
-  const built = await buildApp(t, { leaseMs: 90 }, (app) => {
+  const held = gate()
+  const built = await buildApp(t, { leaseMs: LEASE_MS }, (app) => {
     app.post('/slow', async (_request, reply) => {
       started++
-      await sleep(400)
-      finished++
+      await held.promise
       return reply.code(201).send({ ok: true })
     })
   }, fastifyOptions)
   await built.app.listen({ port: 0, host: '127.0.0.1' })
-  return { ...built, port: (built.app.server.address() as AddressInfo).port, started: () => started, finished: () => finished }
+  return { ...built, port: (built.app.server.address() as AddressInfo).port, started: () => started, finish: held.open }
 }
 
 t.test('a client that goes away mid-POST stops the renewal; a late commit is refused once the lease lapsed', async (t) => {
-  const { app, events, port, started, finished } = await slowApp(t)
+  const { app, events, port, started, finish } = await slowApp(t)
   const { done, abort } = send(port, 'abort')
   await waitUntil(async () => started() === 1, 'the handler to start')
   abort()
   await done
-  await waitUntil(async () => finished() === 1, 'the handler to finish')
+  // Renewal stops at the first tick after the server saw the socket close; then the lease runs out
+  await sleep(LEASE_MS * 5)
+  finish()
   await waitUntil(async () => events.some((event) => event.type === 'lease-lost'), 'the commit to be refused')
   t.match(events.find((event) => event.type === 'lease-lost'), { operation: 'commit' })
   t.equal((await post(app, '/slow', 'abort', {})).statusCode, 201, 'the retry runs')
 })
 
 t.test('a socket timeout stops the renewal too', async (t) => {
-  const { events, port, started, finished } = await slowApp(t, { connectionTimeout: 50 })
+  const { events, port, started, finish } = await slowApp(t, { connectionTimeout: 50 })
   const { done } = send(port, 'timeout')
   await waitUntil(async () => started() === 1, 'the handler to start')
   await done
-  await waitUntil(async () => finished() === 1, 'the handler to finish')
+  await sleep(LEASE_MS * 5)
+  finish()
   await waitUntil(async () => events.some((event) => event.type === 'lease-lost'), 'the commit to be refused')
   t.notOk(events.some((event) => event.type === 'committed'))
 })
@@ -84,7 +89,8 @@ t.test('Node streams are buffered up to maxBodyBytes and replayed exactly', asyn
 
 t.test('web streams and hijacked replies cannot be stored: the key is released', async (t) => {
   let calls = 0
-  const { app, events } = await buildApp(t, { leaseMs: 60 }, (app) => {
+  // The tick that finds the reply ended comes a third of the lease after the claim, long before it ends
+  const { app, events } = await buildApp(t, { leaseMs: 1500 }, (app) => {
     app.post('/web', async (_request, reply) => {
       calls++
       return reply.type('text/plain').send(new ReadableStream({ start (controller) { controller.enqueue(new TextEncoder().encode('web')); controller.close() } }))
@@ -105,4 +111,22 @@ t.test('web streams and hijacked replies cannot be stored: the key is released',
   await waitUntil(async () => events.filter((event) => event.type === 'released').length === 4, 'the second hijacked claim to be released')
   t.equal(calls, 4)
   t.same(events.filter((event) => event.type === 'released').map((event) => event.type === 'released' && event.reason), ['unstorable', 'unstorable', 'unstorable', 'unstorable'])
+})
+
+t.test('a stream that fails while it is buffered releases the key; the error reaches the error handler', async (t) => {
+  let calls = 0
+  const { app, events } = await buildApp(t, {}, (app) => {
+    app.post('/broken', async (_request, reply) => {
+      calls++
+      const stream = new Readable({ read () {} })
+      stream.push('partial')
+      setImmediate(() => stream.destroy(new Error('disk gone')))
+      return reply.type('text/csv').send(stream)
+    })
+  })
+  const failed = await post(app, '/broken', 'broken')
+  t.equal(failed.statusCode, 500)
+  t.match(events.filter((event) => event.type === 'released'), [{ reason: 'error' }])
+  t.equal((await post(app, '/broken', 'broken')).statusCode, 500, 'the retry ran again')
+  t.equal(calls, 2)
 })

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyError } from 'fastify'
 import t, { type Test } from 'tap'
-import { MemoryStore, type IdempotencyStore } from '../src/index.js'
+import { MemoryIdempotencyStore, type IdempotencyStore } from '../src/index.js'
 import { buildApp, post } from './support/app.js'
 
 const SECRET = 'SELECT secret FROM x'
@@ -37,7 +37,7 @@ t.test('a failing store is a 503 with a fixed message and Retry-After; its own e
 })
 
 t.test('a stored record that cannot be decoded is a 503 with a fixed message; the decode error is the cause and is logged', async (t) => {
-  const store = new MemoryStore()
+  const store = new MemoryIdempotencyStore()
   const writer = await observedApp(t, { store, encryptionKey: randomBytes(32) })
   t.equal((await post(writer.app, '/transfers', 'k')).statusCode, 201)
   const { app, logged, thrown } = await observedApp(t, { store, encryptionKey: randomBytes(32) })

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { MemoryStore } from '../src/index.js'
+import { MemoryIdempotencyStore } from '../src/index.js'
 import { decodeResponse, encodeResponse } from '../src/stored-response.js'
-import { StoreTimeouts } from '../src/store-timeouts.js'
 
 const response = { statusCode: 201, headers: { 'content-type': 'application/json', 'x-list': ['a', 'b'] }, body: Buffer.from('{"id":"é"}') }
 
@@ -55,8 +53,8 @@ t.test('records in the binary layout of earlier versions still replay', async (t
 
 const claim = (token: string, leaseMs = 1000) => ({ token, fingerprint: 'fp', leaseMs })
 
-t.test('is bounded: the least recently used record goes first', async (t) => {
-  const store = new MemoryStore({ maxEntries: 2 })
+t.test('MemoryIdempotencyStore is bounded: the least recently used record goes first', async (t) => {
+  const store = new MemoryIdempotencyStore({ maxEntries: 2 })
   await store.claim('a', claim('ta'))
   await store.claim('b', claim('tb'))
   await store.claim('a', claim('other')) // a hit: "a" becomes the most recently used
@@ -64,50 +62,6 @@ t.test('is bounded: the least recently used record goes first', async (t) => {
   t.equal(store.size, 2)
   t.equal((await store.claim('a', claim('x'))).state, 'in-flight', 'a survived')
   t.same(await store.claim('b', claim('tb2')), { state: 'claimed' }, 'b was evicted')
-})
-
-t.test('leases and retention expire', async (t) => {
-  const store = new MemoryStore()
-  await store.claim('lease', claim('t1', 30))
-  t.same(await store.claim('lease', claim('t2', 30)), { state: 'in-flight', fingerprint: 'fp' })
-  await sleep(40)
-  t.same(await store.claim('lease', claim('t2', 1000)), { state: 'claimed' })
-  t.equal(await store.commit('lease', 't2', Buffer.from('done'), 30), true)
-  t.same(await store.claim('lease', claim('t3')), { state: 'completed', fingerprint: 'fp', response: Buffer.from('done') })
-  await sleep(40)
-  t.same(await store.claim('lease', claim('t3')), { state: 'claimed' })
-})
-
-t.test('only the owner renews, commits or releases, and only while in flight', async (t) => {
-  const store = new MemoryStore()
-  await store.claim('k', claim('owner'))
-  t.equal(await store.renew('k', 'intruder', 1000), false)
-  t.equal(await store.commit('k', 'intruder', Buffer.from('x'), 1000), false)
-  t.equal(await store.release('k', 'intruder'), false)
-  t.equal(await store.renew('k', 'owner', 1000), true)
-  t.equal(await store.commit('k', 'owner', Buffer.from('x'), 1000), true)
-  t.equal(await store.release('k', 'owner'), false, 'a completed record is never released')
-  t.equal(await store.commit('k', 'owner', Buffer.from('y'), 1000), false, 'nor committed twice')
-  t.equal(await store.renew('missing', 'owner', 1000), false)
   await store.close()
-  t.equal(store.size, 0)
-})
-
-t.test('StoreTimeouts: one timer expires every overdue call in order', async (t) => {
-  const timeouts = new StoreTimeouts(60)
-  const never = new Promise<never>(() => {})
-  const keepAlive = setTimeout(() => {}, 5000) // the timeout timer is unref'd; in an app the server keeps the process alive
-  t.teardown(() => clearTimeout(keepAlive))
-  t.equal(await timeouts.run(Promise.resolve('fast'), 'claim'), 'fast')
-  await t.rejects(timeouts.run(Promise.reject(new Error('store down')), 'claim'), /store down/)
-  const started = Date.now()
-  const first = timeouts.run(never, 'claim')
-  const quick = timeouts.run(sleep(10).then(() => 'quick'), 'renew')
-  await sleep(30)
-  const second = timeouts.run(never, 'commit') // due 30 ms after the first: the timer is armed again for it
-  await t.rejects(first, { name: 'StoreTimeoutError', message: 'idempotency store claim timed out after 60 ms' })
-  t.equal(await quick, 'quick', 'a call that settled in time is left alone')
-  await t.rejects(second, /commit timed out/)
-  t.ok(Date.now() - started >= 85, 'the second deadline was kept')
-  t.equal(await timeouts.run(Promise.resolve('again'), 'release'), 'again', 'works after the queue drained')
+  t.equal(store.size, 0, 'close() empties it')
 })

@@ -52,6 +52,15 @@ t.test('canonical JSON is the same text whether the keys arrive sorted or not', 
   t.equal(canonicalJson({ d: { e: null }, a: [1, { c: 'x', b: true }] }), JSON.stringify(sorted))
   t.equal(canonicalJson(Object.assign(Object.create(null) as object, { b: 1, a: 2 })), '{"a":2,"b":1}', 'null-prototype objects too')
   t.equal(canonicalJson({ 10: 'ten', 9: 'nine' }), '{"10":"ten","9":"nine"}', 'integer-like keys sort as strings')
+  t.equal(canonicalJson({ z: { a: 1 }, y: { b: [{ q: 1, p: 2 }] } }), '{"y":{"b":[{"p":2,"q":1}]},"z":{"a":1}}', 'names of one object are skipped where another lacks them')
+  t.equal(canonicalJson({ toString: 'x', nested: { constructor: 1 }, other: {} }), '{"nested":{"constructor":1},"other":{},"toString":"x"}', 'names of Object.prototype members are data, never read from the prototype')
+  t.equal(canonicalJson(JSON.parse('{"b":{},"__proto__":{"x":1}}')), '{"__proto__":{"x":1},"b":{}}', 'a __proto__ member takes the careful path')
+  t.equal(canonicalJson({ b: 1, a: [new Date(0)] }), '{"a":["1970-01-01T00:00:00.000Z"],"b":1}', 'so does a Date')
+  t.equal(canonicalJson([undefined, new Date(0), () => 1]), '[null,"1970-01-01T00:00:00.000Z",null]', 'undefined and functions in arrays are null there too')
+  for (const sample of [{ b: [{ d: 1, c: [null, { f: 'é', e: -0 }] }], a: true }, [{ b: 1, a: 2 }, 'x', [{ d: {}, c: [] }]]]) {
+    t.same(JSON.parse(canonicalJson(sample)), sample, 'the same data')
+    t.equal(canonicalJson(sample), canonicalJson(JSON.parse(canonicalJson(sample))), 'and a fixed point')
+  }
   const sparse: unknown[] = []
   sparse[1] = 'x'
   t.equal(canonicalJson(sparse), '[null,"x"]', 'holes are null, as JSON.stringify writes them')
@@ -87,10 +96,10 @@ t.test('the default fingerprint covers method, path and query string as received
 
 t.test('storage keys are one fixed-length key per scope, method, route and key', async (t) => {
   const base = { scope: 'alice', method: 'POST', route: '/v1/transfers', key: 'k' }
-  const key = storageKey('p:', base)
-  t.match(key, /^p:[A-Za-z0-9_-]{43}$/)
-  t.equal(storageKey('p:', { ...base }), key)
+  const key = storageKey(base)
+  t.match(key, /^[A-Za-z0-9_-]{43}$/)
+  t.equal(storageKey({ ...base }), key)
   for (const change of [{ scope: 'bob' }, { method: 'PATCH' }, { route: '/v1/deposits' }, { key: 'j' }, { scope: 'alice","POST' }]) {
-    t.not(storageKey('p:', { ...base, ...change }), key, JSON.stringify(change))
+    t.not(storageKey({ ...base, ...change }), key, JSON.stringify(change))
   }
 })

@@ -1,9 +1,10 @@
-import Fastify, { type FastifyContextConfig } from 'fastify'
-import idempotency, { MemoryStore, type IdempotencyContext, type IdempotencyEvent, type IdempotencyStore } from '../src/index.js'
+import Fastify, { type FastifyContextConfig, type FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
+import idempotency, { MemoryIdempotencyStore, type IdempotencyContext, type IdempotencyEvent, type IdempotencyStore, type RedisIdempotencyStoreOptions } from '../src/index.js'
 
 const app = Fastify()
 await app.register(idempotency, {
-  store: new MemoryStore({ maxEntries: 100 }),
+  store: new MemoryIdempotencyStore({ maxEntries: 100 }),
   scope: (request) => request.headers.authorization ?? '',
   failMode: 'closed',
   onEvent: (event: IdempotencyEvent) => {
@@ -20,7 +21,7 @@ await app.register(idempotency, { failMode: 'sometimes' })
 // @ts-expect-error -- encryptionKey is a Buffer
 await app.register(idempotency, { encryptionKey: 'secret' })
 
-app.post('/transfers', { config: { idempotency: { required: true, wait: { timeoutMs: 1000 }, ttlSeconds: 3600 } } }, async (request) => {
+app.post('/transfers', { config: { idempotency: { required: true, wait: { maxMs: 1000 }, ttlSeconds: 3600 } } }, async (request) => {
   const context: IdempotencyContext | null = request.idempotency
   return { key: context?.key, scope: context?.scope, fingerprint: context?.fingerprint }
 })
@@ -39,3 +40,11 @@ app.addHook('preHandler', async (request) => {
   // @ts-expect-error -- request.idempotency is data, not a function
   request.idempotency()
 })
+// The plugin's own request state stays off the public type: no symbol member leaks into FastifyRequest
+const noSymbolMembers: [Extract<keyof FastifyRequest, symbol>] extends [never] ? true : false = true
+void noSymbolMembers
+// @ts-expect-error -- the old name of the wait bound
+await app.register(idempotency, { wait: { timeoutMs: 1000 } })
+declare const client: Redis
+const storeOptions: RedisIdempotencyStoreOptions = { redis: client, prefix: 'payments:idempotency:' }
+void storeOptions

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
+import { TimeoutError, Timeouts } from '@moolah/plugin-kit'
 import { sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
@@ -9,7 +10,6 @@ import postgres from 'postgres'
 import { migrateEmbedded, migratePostgresUnderLock } from './migrate.js'
 import * as schema from './schema.js'
 import type { Statement } from './statement.js'
-import { withTimeout } from '../with-timeout.js'
 
 /** The Drizzle database both drivers give: code above this layer never knows which it has. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -51,9 +51,33 @@ export class DatabaseDeadline extends Error {
   }
 }
 
+/** Deadlines on one shared timer (plugin-kit's Timeouts); a missed one is a DatabaseDeadline. */
+class Deadlines {
+  readonly #timeouts: Timeouts
+
+  constructor(deadlineMs: number) {
+    this.#timeouts = new Timeouts(deadlineMs)
+  }
+
+  /** Settles like `work`, or rejects with DatabaseDeadline once the deadline has passed. */
+  async bound<T>(work: PromiseLike<T>): Promise<T> {
+    try {
+      return await this.#timeouts.run(Promise.resolve(work), 'Postgres')
+    } catch (error) {
+      throw error instanceof TimeoutError ? new DatabaseDeadline(this.#timeouts.timeoutMs) : error
+    }
+  }
+
+  /** Settles like `work`, or rejects with a TimeoutError after `timeoutMs`. */
+  within<T>(work: PromiseLike<T>, timeoutMs: number): Promise<T> {
+    return this.#timeouts.run(Promise.resolve(work), 'Postgres ping', timeoutMs)
+  }
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const deadlineMs = options.deadlineMs ?? 2500
-  if (options.url === undefined) return openPglite(options.dataDir, deadlineMs)
+  const deadlines = new Deadlines(deadlineMs)
+  if (options.url === undefined) return openPglite(options.dataDir, deadlines)
   const client = postgres(options.url, {
     max: options.poolSize ?? 10,
     connect_timeout: Math.ceil(deadlineMs / 1000),
@@ -63,11 +87,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     connection: { statement_timeout: Math.max(1, deadlineMs - 500), application_name: 'moolah-payments' }
   })
   const url = options.url
-  return database(drizzlePostgres(client, { schema }), 'postgres', deadlineMs, {
+  return database(drizzlePostgres(client, { schema }), 'postgres', deadlines, {
     run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) => {
       const query = client.unsafe(statement.text, params as never[], { prepare: true })
       try {
-        return await withTimeout(query, deadlineMs, () => new DatabaseDeadline(deadlineMs)) as unknown as Row[]
+        return await deadlines.bound(query) as unknown as Row[]
       } catch (error) {
         // Still queued for a connection: it must not run after its request was answered 503.
         if (error instanceof DatabaseDeadline) void query.cancel()
@@ -79,24 +103,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   })
 }
 
-async function openPglite(dataDir: string, deadlineMs: number): Promise<Database> {
+async function openPglite(dataDir: string, deadlines: Deadlines): Promise<Database> {
   const dir = resolve(dataDir, 'pglite')
   await mkdir(dir, { recursive: true })
   const client = new PGlite(dir)
   const db = drizzlePglite(client, { schema })
-  return database(db, 'pglite', deadlineMs, {
+  return database(db, 'pglite', deadlines, {
     run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) => (await client.query<Row>(statement.text, params as unknown[])).rows,
     migrate: () => migrateEmbedded(db),
     close: () => client.close()
   })
 }
 
-function database(db: Db, kind: Database['kind'], deadlineMs: number, driver: Pick<Database, 'run' | 'migrate' | 'close'>): Database {
+function database(db: Db, kind: Database['kind'], deadlines: Deadlines, driver: Pick<Database, 'run' | 'migrate' | 'close'>): Database {
   return {
     db,
     kind,
     ...driver,
-    bounded: (work) => withTimeout(work, deadlineMs, () => new DatabaseDeadline(deadlineMs)),
-    ping: async (timeoutMs) => { await withTimeout(db.execute(sql`SELECT 1`), timeoutMs) }
+    bounded: (work) => deadlines.bound(work),
+    ping: async (timeoutMs) => { await deadlines.within(db.execute(sql`SELECT 1`), timeoutMs) }
   }
 }

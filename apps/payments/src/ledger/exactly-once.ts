@@ -1,14 +1,15 @@
+import { IdempotencyKeyReusedError } from '@moolah/fastify-idempotency'
 import { isUniqueViolation } from '../db/pg-error.js'
-import { IdempotencyKeyReused } from '../errors.js'
 
 /**
  * The database half of idempotency: rows that move money or create resources carry the
  * request's (principal, Idempotency-Key) under a UNIQUE constraint, so even with the Redis
  * record gone a retry finds the first result instead of executing twice. A retry with the
- * same fingerprint gets that row back; a different request with the same key is refused.
+ * same fingerprint gets that row back; a different request with the same key is refused with
+ * the plugin's own 422, so the cache and the database answer a reused key alike.
  */
 export function sameRequest(storedFingerprint: string | null, fingerprint: string): void {
-  if (storedFingerprint !== fingerprint) throw new IdempotencyKeyReused()
+  if (storedFingerprint !== fingerprint) throw new IdempotencyKeyReusedError()
 }
 
 /**

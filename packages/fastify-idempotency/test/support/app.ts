@@ -1,6 +1,10 @@
 import type { Server } from 'node:http'
+import type { Teardown } from '@moolah/test-utils'
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify'
-import { idempotency, type FastifyIdempotencyOptions, type IdempotencyEvent } from '../../src/index.js'
+import { idempotency, type IdempotencyEvent, type IdempotencyOptions } from '../../src/index.js'
+
+/** Gives each test a space of its own; each call of the function it returns, the options of one more instance sharing that space. */
+export type StoreFactory = (t: Teardown) => Promise<() => IdempotencyOptions>
 
 export interface TestApp {
   app: FastifyInstance
@@ -11,7 +15,7 @@ export interface TestApp {
  * A Fastify app with the plugin, scoped to the `x-user` request header (standing in
  * for authentication), recording every event. Routes are added by `routes`.
  */
-export async function buildApp(t: { teardown(fn: () => unknown): void }, options: FastifyIdempotencyOptions, routes: (app: FastifyInstance) => void, fastifyOptions: FastifyHttpOptions<Server> = {}): Promise<TestApp> {
+export async function buildApp(t: Teardown, options: IdempotencyOptions, routes: (app: FastifyInstance) => void, fastifyOptions: FastifyHttpOptions<Server> = {}): Promise<TestApp> {
   const events: IdempotencyEvent[] = []
   const app = Fastify({ logger: false, ...fastifyOptions })
   await app.register(idempotency, {

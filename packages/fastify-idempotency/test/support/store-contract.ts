@@ -1,22 +1,78 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { waitUntil } from '@moolah/test-utils'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { storageKey } from '../../src/index.js'
-import { blockEventLoop, buildApp, eventTypes, gate, post } from './app.js'
-import type { StoreBackend } from './stores.js'
+import { RedisIdempotencyStore, storageKey, type IdempotencyOptions, type IdempotencyStore } from '../../src/index.js'
+import { blockEventLoop, buildApp, eventTypes, gate, post, type StoreFactory } from './app.js'
+
+/** The store the plugin would make of these options. */
+function storeOf(options: IdempotencyOptions): IdempotencyStore {
+  return options.store ?? new RedisIdempotencyStore({ redis: options.redis as NonNullable<IdempotencyOptions['redis']>, prefix: options.prefix })
+}
+
+/** `store` with its successful renewals counted. */
+function countingRenewals(store: IdempotencyStore): { store: IdempotencyStore, renewals: () => number } {
+  let renewals = 0
+  return {
+    store: {
+      claim: (key, claim) => store.claim(key, claim),
+      renew: async (key, token, leaseMs) => {
+        const renewed = await store.renew(key, token, leaseMs)
+        if (renewed) renewals++
+        return renewed
+      },
+      commit: (key, token, response, ttlMs) => store.commit(key, token, response, ttlMs),
+      release: (key, token) => store.release(key, token)
+    },
+    renewals: () => renewals
+  }
+}
+
+const claim = (token: string, leaseMs = 10_000) => ({ token, fingerprint: 'fp', leaseMs })
 
 /**
- * The behaviour every store must give the plugin; run against memory, Redis and a Redis
- * Cluster. One backend serves the whole file (a cluster takes seconds to start); every
- * test gets its own key prefix.
+ * What every IdempotencyStore must do, and what the plugin does on top of it with several
+ * instances sharing the store. Each store-*.test.ts runs it against one kind of store; every
+ * test gets a space of its own (`factory(t)`), and each call of what it returns gives the
+ * options of one more instance in that space.
  */
-export function behaviourSuite(t: Test, backend: StoreBackend): void {
-  let tests = 0
-  const isolated = () => ({ store: backend.newStore(), prefix: `${backend.prefix}${++tests}:` })
+export function storeContract(t: Test, factory: StoreFactory): void {
+  t.test('the store: claim once, owner-only renew/commit/release, completed records are final', async (t) => {
+    const store = storeOf((await factory(t))())
+    t.same(await store.claim('k', claim('owner')), { state: 'claimed' })
+    t.same(await store.claim('k', claim('other')), { state: 'in-flight', fingerprint: 'fp' })
+    t.equal(await store.renew('k', 'intruder', 10_000), false)
+    t.equal(await store.commit('k', 'intruder', Buffer.from('x'), 10_000), false)
+    t.equal(await store.release('k', 'intruder'), false)
+    t.equal(await store.renew('k', 'owner', 10_000), true)
+    t.equal(await store.commit('k', 'owner', 'done é', 10_000), true, 'a string stands for its UTF-8 bytes')
+    t.same(await store.claim('k', claim('late')), { state: 'completed', fingerprint: 'fp', response: Buffer.from('done é') })
+    t.equal(await store.release('k', 'owner'), false, 'a completed record is never released')
+    t.equal(await store.commit('k', 'owner', Buffer.from('y'), 10_000), false, 'nor committed twice')
+    t.equal(await store.renew('missing', 'owner', 10_000), false)
+    t.same(await store.claim('binary', claim('owner')), { state: 'claimed' })
+    t.equal(await store.release('binary', 'owner'), true)
+    t.same(await store.claim('binary', claim('next')), { state: 'claimed' }, 'a released key can be claimed again')
+    t.equal(await store.commit('binary', 'next', Buffer.from([0, 0xff, 0x0a, 0x3a]), 10_000), true)
+    t.same(await store.claim('binary', claim('late')), { state: 'completed', fingerprint: 'fp', response: Buffer.from([0, 0xff, 0x0a, 0x3a]) }, 'bytes come back exactly')
+  })
+
+  t.test('the store: leases and retention expire', async (t) => {
+    const store = storeOf((await factory(t))())
+    // 500 ms: long enough that the next call lands inside it on a loaded machine, short enough to wait out
+    await store.claim('lease', claim('first', 500))
+    t.same(await store.claim('lease', claim('second', 500)), { state: 'in-flight', fingerprint: 'fp' })
+    await sleep(600)
+    t.same(await store.claim('lease', claim('second')), { state: 'claimed' }, 'an expired lease is free')
+    t.equal(await store.commit('lease', 'second', Buffer.from('done'), 500), true)
+    t.same(await store.claim('lease', claim('third')), { state: 'completed', fingerprint: 'fp', response: Buffer.from('done') })
+    await sleep(600)
+    t.same(await store.claim('lease', claim('third')), { state: 'claimed' }, 'so is an expired record')
+  })
 
   t.test('replays status, allowlisted headers and body bytes exactly, marked as a replay', async (t) => {
     let calls = 0
-    const { app, events } = await buildApp(t, isolated(), (app) => {
+    const { app, events } = await buildApp(t, (await factory(t))(), (app) => {
       app.post('/transfers', async (_request, reply) => {
         calls++
         reply.code(201).header('location', `/transfers/${calls}`).header('etag', '"v1"').header('x-trace', String(calls)).header('set-cookie', 'session=secret')
@@ -59,9 +115,9 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
   t.test('100 concurrent requests with one key on 3 instances: the handler runs exactly once', async (t) => {
     let calls = 0
     const apps: FastifyInstance[] = []
-    const { prefix } = isolated()
+    const instance = await factory(t)
     for (let i = 0; i < 3; i++) {
-      const { app } = await buildApp(t, { store: backend.newStore(), prefix }, (app) => {
+      const { app } = await buildApp(t, instance(), (app) => {
         app.post('/transfers', async (_request, reply) => {
           calls++
           await sleep(50)
@@ -90,7 +146,7 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
   t.test('same key with a different body is 422; another principal is independent', async (t) => {
     let calls = 0
     const held = gate()
-    const { app, events } = await buildApp(t, isolated(), (app) => {
+    const { app, events } = await buildApp(t, (await factory(t))(), (app) => {
       app.post('/transfers', async (request, reply) => {
         calls++
         if ((request.body as { amount: number }).amount === 1) await held.promise
@@ -98,7 +154,7 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
       })
     })
     const inFlight = post(app, '/transfers', 'shared', { amount: 1 })
-    await waitForCalls(() => calls, 1)
+    await waitUntil(() => calls === 1, 'the first request to reach its handler')
     const reusedWhileInFlight = await post(app, '/transfers', 'shared', { amount: 2 })
     t.equal(reusedWhileInFlight.statusCode, 422, 'a mismatch is detected even while in flight')
     t.equal(reusedWhileInFlight.json().code, 'IDEMPOTENCY_KEY_REUSED')
@@ -123,7 +179,7 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
 
   t.test('same key on another path or query string of one route pattern is 422, never the other answer', async (t) => {
     const calls: string[] = []
-    const { app } = await buildApp(t, isolated(), (app) => {
+    const { app } = await buildApp(t, (await factory(t))(), (app) => {
       app.post('/providers/:provider/refresh', async (request, reply) => {
         calls.push(request.url)
         return reply.code(201).send({ refreshed: (request.params as { provider: string }).provider })
@@ -146,7 +202,7 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
 
   t.test('non-stored statuses and thrown errors release the key; the retry runs', async (t) => {
     let calls = 0
-    const { app, events } = await buildApp(t, isolated(), (app) => {
+    const { app, events } = await buildApp(t, (await factory(t))(), (app) => {
       app.post('/transfers', async (_request, reply) => {
         calls++
         if (calls === 1) return reply.code(422).send({ code: 'INSUFFICIENT_FUNDS' })
@@ -171,38 +227,50 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
   t.test('a handler that outlives its lease keeps the claim through renewal', async (t) => {
     let calls = 0
     const held = gate()
-    const { app } = await buildApp(t, { ...isolated(), leaseMs: 150 }, (app) => {
+    const counted = countingRenewals(storeOf((await factory(t))()))
+    // Renewed every 400 ms: the lease lapses only if the event loop stalls for 800 ms
+    const leaseMs = 1200
+    const { app } = await buildApp(t, { store: counted.store, leaseMs }, (app) => {
       app.post('/transfers', async (_request, reply) => {
         calls++
         await held.promise
         return reply.code(201).send({ call: calls })
       })
     })
+    const claimedAt = Date.now()
     const slow = post(app, '/transfers', 'long')
-    await waitForCalls(() => calls, 1)
-    await sleep(450) // three leases
-    t.equal((await post(app, '/transfers', 'long')).statusCode, 409, 'still claimed after three lease lengths')
+    await waitUntil(() => calls === 1, 'the first request to reach its handler')
+    await waitUntil(() => counted.renewals() >= 1, 'the first renewal')
+    // Claimed between two ticks: the next tick leaves it alone (it is younger than a third of the lease)
+    const younger = post(app, '/transfers', 'younger')
+    await waitUntil(() => counted.renewals() >= 4 && Date.now() - claimedAt > leaseMs * 1.5, 'four renewals, past the first lease', 20_000)
+    t.equal((await post(app, '/transfers', 'long')).statusCode, 409, 'still claimed after its first lease ended')
     held.open()
     t.equal((await slow).statusCode, 201)
+    t.equal((await younger).statusCode, 201)
     t.equal((await post(app, '/transfers', 'long')).headers['idempotent-replayed'], 'true')
-    t.equal(calls, 1)
+    t.equal(calls, 2)
   })
 
-  t.test('a dead owner holds the key only for its lease', async (t) => {
-    const { store, prefix } = isolated()
+  t.test('a dead owner holds the key for its lease, and only for it', async (t) => {
+    const options = (await factory(t))()
+    const store = storeOf(options)
     let calls = 0
-    const { app } = await buildApp(t, { store, prefix, fingerprint: () => 'same-request' }, (app) => {
+    const { app } = await buildApp(t, { ...options, fingerprint: () => 'same-request' }, (app) => {
       app.post('/transfers', async (_request, reply) => { calls++; return reply.code(201).send({ call: calls }) })
     })
     // A process claimed the key and died: nobody renews or releases it.
-    const key = storageKey(prefix, { scope: 'alice', method: 'POST', route: '/transfers', key: 'orphan' })
-    t.same(await store.claim(key, { token: 'dead-process', fingerprint: 'same-request', leaseMs: 200 }), { state: 'claimed' })
+    const key = storageKey({ scope: 'alice', method: 'POST', route: '/transfers', key: 'orphan' })
+    const leaseMs = 1000
+    const claimedAt = Date.now()
+    t.same(await store.claim(key, { token: 'dead-process', fingerprint: 'same-request', leaseMs }), { state: 'claimed' })
     const orphaned = await post(app, '/transfers', 'orphan')
-    t.equal(orphaned.statusCode, 409)
-    t.equal(orphaned.headers['retry-after'], '1')
-    await sleep(250)
-    const retry = await post(app, '/transfers', 'orphan')
-    t.equal(retry.statusCode, 201)
+    if (Date.now() - claimedAt < leaseMs) {
+      t.equal(orphaned.statusCode, 409)
+      t.equal(orphaned.headers['retry-after'], '1')
+    }
+    await waitUntil(async () => (await post(app, '/transfers', 'orphan')).statusCode === 201, 'the lease to lapse')
+    t.ok(Date.now() - claimedAt >= leaseMs - 5, 'not before the lease ended')
     t.equal(calls, 1)
   })
 
@@ -210,7 +278,7 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
     let calls = 0
     const entered = gate()
     const held = gate()
-    const { app, events } = await buildApp(t, { ...isolated(), leaseMs: 100 }, (app) => {
+    const { app, events } = await buildApp(t, { ...(await factory(t))(), leaseMs: 100 }, (app) => {
       app.post('/transfers', async (_request, reply) => {
         const call = ++calls
         if (call === 1) {
@@ -223,7 +291,7 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
     })
     const stale = post(app, '/transfers', 'stale')
     await entered.promise
-    await waitForEvent(events, 'lease-lost')
+    await waitUntil(() => events.some((event) => event.type === 'lease-lost'), 'the renewal to be refused')
     const newer = await post(app, '/transfers', 'stale')
     t.same(newer.json(), { call: 2 })
     held.open()
@@ -235,7 +303,7 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
   })
 
   t.test("a stale owner's release is refused", async (t) => {
-    const { app, events } = await buildApp(t, { ...isolated(), leaseMs: 100 }, (app) => {
+    const { app, events } = await buildApp(t, { ...(await factory(t))(), leaseMs: 100 }, (app) => {
       app.post('/transfers', async (_request, reply) => {
         blockEventLoop(350)
         await sleep(10) // lets the (refused) renewal run first
@@ -249,8 +317,10 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
   t.test('wait: true replays the in-flight result, or runs when it was released', async (t) => {
     let calls = 0
     let failNext = false
+    let impatientCalls = 0
     const held = gate()
-    const { app } = await buildApp(t, isolated(), (app) => {
+    const impatientHeld = gate()
+    const { app } = await buildApp(t, (await factory(t))(), (app) => {
       app.post('/transfers', { config: { idempotency: { wait: true } } }, async (_request, reply) => {
         const call = ++calls
         await held.promise
@@ -259,10 +329,10 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
         if (fail) await sleep(100)
         return reply.code(fail ? 503 : 201).send({ call })
       })
-      app.post('/impatient', { config: { idempotency: { wait: { timeoutMs: 100 } } } }, async () => { await sleep(400); return { ok: true } })
+      app.post('/impatient', { config: { idempotency: { wait: { maxMs: 100 } } } }, async () => { impatientCalls++; await impatientHeld.promise; return { ok: true } })
     })
     const first = post(app, '/transfers', 'waited')
-    await waitForCalls(() => calls, 1)
+    await waitUntil(() => calls === 1, 'the first request to reach its handler')
     const waiting = post(app, '/transfers', 'waited')
     await sleep(100)
     held.open()
@@ -273,26 +343,18 @@ export function behaviourSuite(t: Test, backend: StoreBackend): void {
 
     failNext = true
     const failing = post(app, '/transfers', 'released')
-    await waitForCalls(() => calls, 2)
+    await waitUntil(() => calls === 2, 'the second request to reach its handler')
     const retry = post(app, '/transfers', 'released')
     t.equal((await failing).statusCode, 503)
     t.same((await retry).json(), { call: 3 }, 'the waiter claimed the released key and ran')
 
     const impatient = post(app, '/impatient', 'slow')
-    await sleep(20)
-    const started = Date.now()
+    await waitUntil(() => impatientCalls === 1, 'the impatient request to reach its handler')
     const gaveUp = await post(app, '/impatient', 'slow')
-    t.equal(gaveUp.statusCode, 409)
+    t.equal(gaveUp.statusCode, 409, 'gave up after wait.maxMs while the first request was still held')
     t.equal(gaveUp.headers['retry-after'], '1', 'a 409 after waiting says when to retry too')
-    t.ok(Date.now() - started < 350, 'gave up after wait.timeoutMs')
+    impatientHeld.open()
     t.equal((await impatient).statusCode, 200)
+    t.equal(impatientCalls, 1)
   })
-}
-
-async function waitForCalls(calls: () => number, n: number): Promise<void> {
-  while (calls() < n) await sleep(5)
-}
-
-async function waitForEvent(events: Array<{ type: string }>, type: string): Promise<void> {
-  while (!events.some((event) => event.type === type)) await sleep(5)
 }

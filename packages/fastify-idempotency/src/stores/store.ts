@@ -4,7 +4,8 @@
  * (fingerprint + opaque response bytes, expiring after the retention TTL).
  *
  * Every method must be atomic on its key (Redis: one Lua script; Postgres: one
- * statement or a row lock), and must treat an expired record as absent.
+ * statement or a row lock), and must treat an expired record as absent. Keys are
+ * fixed-length hashes; a store shared with other data puts its own prefix in front.
  * The plugin puts its own timeout around every call, so a store may simply await.
  */
 export interface IdempotencyStore {
@@ -28,6 +29,9 @@ export interface IdempotencyStore {
   /** Called at `onClose` for stores the plugin created itself. */
   close?(): Promise<void>
 }
+
+/** What a custom store must implement. */
+export const STORE_METHODS = ['claim', 'renew', 'commit', 'release'] as const
 
 export interface Claim {
   /** Random, unguessable owner token of this attempt (the plugin uses a UUID; no line breaks). */

@@ -1,7 +1,12 @@
+import { OptionReader } from '@moolah/plugin-kit'
+import { PLUGIN } from '../options.js'
 import type { Claim, ClaimResult, IdempotencyStore } from './store.js'
 
-export interface MemoryStoreOptions {
-  /** Upper bound on records; the least recently used one is evicted beyond it. Default 10 000. */
+export interface MemoryIdempotencyStoreOptions {
+  /**
+   * Upper bound on records; the least recently used one is evicted beyond it.
+   * @default 10000
+   */
   maxEntries?: number
 }
 
@@ -14,14 +19,12 @@ type Entry =
  * retention expire, and the map is bounded (least recently used first out).
  * Only correct for one process; use the Redis store for several instances.
  */
-export class MemoryStore implements IdempotencyStore {
+export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #entries = new Map<string, Entry>()
   readonly #maxEntries: number
 
-  constructor(options: MemoryStoreOptions = {}) {
-    const maxEntries = options.maxEntries ?? 10_000
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('MemoryStore: maxEntries must be a positive integer')
-    this.#maxEntries = maxEntries
+  constructor(options: MemoryIdempotencyStoreOptions = {}) {
+    this.#maxEntries = new OptionReader(PLUGIN, options, 'MemoryIdempotencyStore options').integer('maxEntries', 10_000)
   }
 
   get size(): number {
