@@ -12,8 +12,6 @@ export const InsufficientFunds = createError('INSUFFICIENT_FUNDS', 'The wallet b
 export const UnsupportedCurrency = createError('UNSUPPORTED_CURRENCY', 'Currency %s is not supported (supported: %s)', 422)
 export const AmountTooLarge = createError('AMOUNT_TOO_LARGE', 'The resulting balance would exceed 9007199254740991 minor units', 422)
 export const IdempotencyKeyReused = createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request', 422)
-/** The wallet lock was lost (lease expired) and a newer holder already wrote the wallet. */
-export const LockLost = createError('CONCURRENT_REQUEST', 'The wallet is being changed by another request; retry shortly', 409)
 export const DependencyUnavailable = createError('DEPENDENCY_UNAVAILABLE', '%s is unavailable; retry shortly', 503)
 export const CatalogFeedUnavailable = createError('CATALOG_FEED_UNAVAILABLE', 'The %s feed is missing or invalid; the current version keeps being served (details are in the service log)', 502)
 export const ValidationFailed = createError('VALIDATION_ERROR', '%s', 400)

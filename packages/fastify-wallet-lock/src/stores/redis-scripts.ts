@@ -1,4 +1,4 @@
-import { FENCES_PER_GRANT } from './fence-clock.js'
+import { FENCES_PER_GRANT } from './store.js'
 
 /**
  * Lua for the Redis store. Each script touches only the keys of one resource, which share a
@@ -86,26 +86,19 @@ end
 `
 
 /**
- * The first attempt of an acquisition. KEYS: record; ARGV: token, ttlMs. Free and nobody queued:
- * takes it and returns {fence, last fence reserved} (GET, TIME, SET and nothing else). Otherwise
- * returns -1 - the holder's lease left in ms, and queues nothing: a caller that waits goes on
- * with ACQUIRE.
- */
-export const TAKE = `${READ}
-if leaseEnd > nowMs or queued == '1' then return -1 - math.max(0, leaseEnd - nowMs) end
-${GRANT}
-return {grant(ARGV[1], tonumber(ARGV[2]), '0')}
-`
-
-/**
- * Waiting, and the re-checks while waiting. KEYS: record, queue, waiters; ARGV: token, ttlMs,
- * waitMs, channel. Returns {1, fence, last fence reserved} when the resource is now the token's,
- * {1, fence, fence, leaseLeftMs} when the token already held it (handed over while queued, its
- * message lost: it gets the last fence reserved for it, alone), else {0, holder's leaseLeftMs},
+ * Every attempt of an acquisition. KEYS: record, queue, waiters; ARGV: token, ttlMs, waitMs,
+ * channel. Free and nobody queued: takes it and returns {1, fence, last fence reserved} (GET,
+ * TIME, SET and nothing else: the queue keys are not looked at). Returns {1, fence, fence,
+ * leaseLeftMs} when the token already held it (handed over while queued, its message lost or not
+ * read yet: it gets the last fence reserved for it, alone), else {0, holder's leaseLeftMs},
  * queueing the token when waitMs > 0. Safe to repeat: a queued token keeps its place.
  */
 export const ACQUIRE = `${READ}
 local token, ttl, wait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if leaseEnd <= nowMs and queued == '0' then
+${GRANT}
+  return {1, grant(token, ttl, '0')}
+end
 if holder == token and leaseEnd > nowMs then return {1, last, last, leaseEnd - nowMs} end
 ${PROMOTE}
 if leaseEnd <= nowMs then
@@ -158,7 +151,7 @@ return 0
  * KEYS: record; ARGV: token, ttlMs. Resets the lease if the token holds it and its lease has
  * not ended; the record then lives at least the new lease plus the margin. Returns 1 or 0.
  */
-export const EXTEND = `${READ}
+export const RENEW = `${READ}
 if holder ~= ARGV[1] or leaseEnd <= nowMs then return 0 end
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], string.format('%d:%d:%s:%s', last, nowMs + ttl, queued, holder), 'PX', string.format('%d', math.max(redis.call('PTTL', KEYS[1]), ttl + ${FENCE_MARGIN_MS})))
