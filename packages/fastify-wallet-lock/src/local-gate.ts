@@ -51,6 +51,11 @@ export class LocalGate {
     }, waitMs, signal, () => false)
   }
 
+  /** Whether callers of this process wait in line for `resource`; asked by the one whose turn it is (so the line exists). */
+  hasWaiters(resource: string): boolean {
+    return (this.#lines.get(resource) as Waiter[]).length > 0
+  }
+
   /** Passes `turn` to the first in line when the turn may go on to it; false (nothing done) otherwise. */
   pass(turn: Turn): boolean {
     const next = this.#lines.get(turn.resource)?.[0]

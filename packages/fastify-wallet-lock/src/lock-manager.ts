@@ -178,7 +178,9 @@ export class WalletLockManager {
     for (;;) {
       signal?.throwIfAborted()
       const waitMs = Math.max(0, deadline - Date.now())
-      const result = await call('acquire', () => store.acquire({ resource, token, leaseMs, waitMs }))
+      // fences to pass on are worth a clock read only when callers of this process wait too
+      const reserve = this.#context.gate.hasWaiters(resource)
+      const result = await call('acquire', () => store.acquire({ resource, token, leaseMs, waitMs, reserve }))
       if (result.acquired) return result
       onContended()
       queued ||= waitMs > 0

@@ -124,7 +124,7 @@ t.test("a dead waiter's queue entry is skipped once its deadline passes", async 
   // what a process that queued and then died leaves behind
   const record = 'faults:{wallet-1}'
   const dead = redisStore(t, { redis, prefix: 'faults:' })
-  t.match(await dead.acquire({ resource: 'wallet-1', token: 'dead-token', leaseMs: 5000, waitMs: 100 }), { acquired: false })
+  t.match(await dead.acquire({ resource: 'wallet-1', token: 'dead-token', leaseMs: 5000, waitMs: 100, reserve: false }), { acquired: false })
   await dead.close()
   // re-checks far apart: only the hand-off can wake it in time
   const waiting = recordingManager(redisStore(t, { redis, prefix: 'faults:' }), { pollMs: 60_000 }).manager.acquire('wallet-1', { waitMs: 30_000 })

@@ -3,61 +3,61 @@ import { FENCES_PER_GRANT } from './store.js'
 /**
  * Lua for the Redis store. Each script touches only the keys of one resource, which share a
  * {hash tag}, so it runs on one Redis Cluster node. Keys:
- *   record  – "lastFence:leaseEndMs:queued:holder", everything the uncontended path needs in one
- *             string: the last fence reserved, when the holder's lease ends on Redis's clock
- *             (0 = released), whether anyone may be queued (0/1), the holder's token ('' = none)
+ *   record  – "lastFence:queued:holder": the last fence handed out or reserved, whether anyone
+ *             may be queued (0/1), the holder's token ('' = released). The key's TTL is the
+ *             holder's lease: while held, the record exists exactly as long as the lease; once
+ *             released it keeps the rest of that TTL, so the next acquisition usually finds the
+ *             last fence there.
  *   queue   – waiting tokens, first come first served (only while someone waits)
- *   waiters – token → "deadlineMs|ttlMs|channel" of every queued token
- * A hand-off publishes "token|record key|fence" on the waiter's channel (one per store instance).
+ *   waiters – token → "deadlineMs|leaseMs|channel|reserve" of every queued token
+ * A hand-off publishes "token|record key|fence:lastFence" on the waiter's channel (one per store).
  *
- * The lease lives in the record rather than as the key's TTL, so the key outlives the lease and
- * keeps the fence: it expires when Redis's clock is the lease plus FENCE_MARGIN_MS past its last
- * fence, and never before the queue keys (so `queued` cannot be lost while a queue exists).
- * Each script runs its common case first and defines the queue helpers only past it: Lua
- * creates a local function when its definition runs, so the fast path pays for none of them.
+ * Fences: `last + 1` while the record exists — no clock needed, the common case. Redis's clock
+ * (TIME) is read only when the record is missing (never used, expired, flushed, restarted,
+ * evicted: the fence is then floored at now + ${FENCES_PER_GRANT} µs) and when a grant may reserve a block of
+ * fences (only once the clock is past every fence handed out). So every fence ever handed out is
+ * at most ${FENCES_PER_GRANT - 1} µs ahead of the clock it was handed out at, plus one per grant since — and each
+ * grant is a script run that takes longer than 1 µs. The floor is therefore above every fence
+ * handed out before the record went missing.
+ * Each script runs its common case first and defines the rest only past it: Lua creates a local
+ * function when its definition runs, so the fast path pays for none of them.
  */
-
-/**
- * The record outlives its last fence by the lease plus this. The fence only matters while it can
- * be ahead of the clock (grants within one microsecond, or a clock that stepped back), and key
- * expiry runs on that same clock: once the record has expired, TIME is past every fence it held.
- */
-export const FENCE_MARGIN_MS = 1000
 
 const RESERVED = FENCES_PER_GRANT - 1
 
-/** The record of KEYS[1] as last, leaseEnd, queued, holder; TIME as nowUs and nowMs. */
-const READ = `
-local value = redis.call('GET', KEYS[1])
-local last, leaseEnd, queued, holder = 0, 0, '0', ''
+/** The record of KEYS[1] (read as `value`) as last, queued, holder. */
+const PARSE = `
+local last, queued, holder = 0, '0', ''
 if value then
-  last, leaseEnd, queued, holder = string.match(value, '^(%d+):(%d+):(%d):(.*)$')
-  last, leaseEnd = tonumber(last), tonumber(leaseEnd)
+  last, queued, holder = string.match(value, '^(%d+):(%d):(.*)$')
+  last = tonumber(last)
 end
-local time = redis.call('TIME')
-local nowUs = time[1] * 1000000 + time[2]
-local nowMs = math.floor(nowUs / 1000)
 `
 
 /**
- * grant(holder, ttl, queued): makes `holder` the owner. Its fence: max(last + 1, now in µs), with
- * the next ${RESERVED} reserved for its process when the clock is past every fence handed out (so
- * fences are never more than ${FENCES_PER_GRANT} µs ahead of the clock); now + ${FENCES_PER_GRANT} when the record is gone
- * (flushed, restarted), which is above every fence handed out before. The record lives until the
- * clock is the lease plus a margin past its last fence, and at least as long as the queue.
- * Returns the fence and the last one reserved.
+ * grant(to, leaseMs, reserve, stillQueued): makes `to` the holder for `leaseMs`; returns its fence
+ * and the last one reserved. The fence is last + 1; with no record, the clock floor (no block);
+ * with `reserve` ('1') and the clock past every fence handed out, the clock, with the next
+ * ${RESERVED} reserved for the grantee's process.
  */
 const GRANT = `
-local function grant(to, ttl, stillQueued)
-  local fence = math.max(nowUs, last + 1)
-  if not value then fence = nowUs + ${FENCES_PER_GRANT} end
-  last = fence
-  if fence == nowUs then last = fence + ${RESERVED} end
-  local expiresAt = math.floor(last / 1000) + ttl + ${FENCE_MARGIN_MS}
-  if stillQueued == '1' then expiresAt = math.max(expiresAt, nowMs + redis.call('PTTL', KEYS[2])) end
-  redis.call('SET', KEYS[1], string.format('%d:%d:%s:%s', last, nowMs + ttl, stillQueued, to), 'PXAT', string.format('%d', expiresAt))
-  value, leaseEnd, queued, holder = true, nowMs + ttl, stillQueued, to
-  return fence, last
+local function grant(to, leaseMs, reserve, stillQueued)
+  local fence = last + 1
+  local reserved = fence
+  if not value or reserve == '1' then
+    local time = redis.call('TIME')
+    local nowUs = time[1] * 1000000 + time[2]
+    if not value then
+      fence = math.max(fence, nowUs + ${FENCES_PER_GRANT})
+      reserved = fence
+    elseif nowUs >= fence then
+      fence = nowUs
+      reserved = nowUs + ${RESERVED}
+    end
+  end
+  redis.call('SET', KEYS[1], string.format('%d:%s:%s', reserved, stillQueued, to), 'PX', leaseMs)
+  value, last, queued, holder = true, reserved, stillQueued, to
+  return fence, reserved
 end
 `
 
@@ -68,15 +68,20 @@ end
  */
 const PROMOTE = `${GRANT}
 local function promote(caller)
+  local nowMs = nil
   while true do
     local token = redis.call('LPOP', KEYS[2])
     if not token then return false end
     local info = redis.call('HGET', KEYS[3], token)
     if info then
       redis.call('HDEL', KEYS[3], token)
-      local deadline, ttl, channel = string.match(info, '^(%d+)|(%d+)|(.*)$')
+      local deadline, leaseMs, channel, reserve = string.match(info, '^(%d+)|(%d+)|(.*)|(%d)$')
+      if not nowMs then
+        local time = redis.call('TIME')
+        nowMs = time[1] * 1000 + math.floor(time[2] / 1000)
+      end
       if tonumber(deadline) > nowMs then
-        local fence, reserved = grant(token, tonumber(ttl), tostring(redis.call('EXISTS', KEYS[2])))
+        local fence, reserved = grant(token, leaseMs, reserve, tostring(redis.call('EXISTS', KEYS[2])))
         if token ~= caller then redis.call('PUBLISH', channel, string.format('%s|%s|%d:%d', token, KEYS[1], fence, reserved)) end
         return fence, reserved
       end
@@ -85,75 +90,79 @@ local function promote(caller)
 end
 `
 
+/** Whether a queue may exist: the record says so, or there is no record (a holder's lease ended with waiters queued). */
+const MAY_BE_QUEUED = `(queued == '1' or (not value and redis.call('EXISTS', KEYS[2]) == 1))`
+
 /**
- * Every attempt of an acquisition. KEYS: record, queue, waiters; ARGV: token, ttlMs, waitMs,
- * channel. Free and nobody queued: takes it and returns {1, fence, last fence reserved} (GET,
- * TIME, SET and nothing else: the queue keys are not looked at). Returns {1, fence, fence,
- * leaseLeftMs} when the token already held it (handed over while queued, its message lost or not
- * read yet: it gets the last fence reserved for it, alone), else {0, holder's leaseLeftMs},
- * queueing the token when waitMs > 0. Safe to repeat: a queued token keeps its place.
+ * Every attempt of an acquisition. KEYS: record, queue, waiters; ARGV: token, leaseMs, waitMs,
+ * channel, reserve ('1': callers of this process wait for the resource too). Released and nobody
+ * queued: GET and SET, and returns the fence (a number). Otherwise {1, fence, last fence reserved}
+ * when granted now, {1, fence, fence, leaseLeftMs} when the token already held it (handed over
+ * while queued, its message lost or not read yet: it gets the last fence reserved for it,
+ * alone), else {0, holder's leaseLeftMs}, queueing the token when waitMs > 0. Safe to repeat: a
+ * queued token keeps its place.
  */
-export const ACQUIRE = `${READ}
-local token, ttl, wait = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-if leaseEnd <= nowMs and queued == '0' then
-${GRANT}
-  return {1, grant(token, ttl, '0')}
+export const ACQUIRE = `
+local value = redis.call('GET', KEYS[1])
+${PARSE}
+if value and holder == '' and queued == '0' and ARGV[5] == '0' then
+  last = last + 1
+  redis.call('SET', KEYS[1], string.format('%d:0:%s', last, ARGV[1]), 'PX', ARGV[2])
+  return last
 end
-if holder == token and leaseEnd > nowMs then return {1, last, last, leaseEnd - nowMs} end
+local token, leaseMs, wait = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if holder == token then return {1, last, last, redis.call('PTTL', KEYS[1])} end
 ${PROMOTE}
-if leaseEnd <= nowMs then
-  local fence, reserved = promote(token)
-  if not fence then return {1, grant(token, ttl, '0')} end
+if holder == '' then
+  local fence, reserved = false, 0
+  if ${MAY_BE_QUEUED} then fence, reserved = promote(token) end
+  if not fence then return {1, grant(token, leaseMs, ARGV[5], '0')} end
   if holder == token then return {1, fence, reserved} end
 end
+local leaseLeft = redis.call('PTTL', KEYS[1])
 if wait > 0 then
   if redis.call('HEXISTS', KEYS[3], token) == 0 then
+    local time = redis.call('TIME')
+    local nowMs = time[1] * 1000 + math.floor(time[2] / 1000)
     redis.call('RPUSH', KEYS[2], token)
-    redis.call('HSET', KEYS[3], token, string.format('%d|%d|%s', nowMs + wait, ttl, ARGV[4]))
+    redis.call('HSET', KEYS[3], token, string.format('%d|%s|%s|%s', nowMs + wait, leaseMs, ARGV[4], ARGV[5]))
     if redis.call('PTTL', KEYS[2]) < wait then
       redis.call('PEXPIRE', KEYS[2], wait)
       redis.call('PEXPIRE', KEYS[3], wait)
     end
   end
-  if queued == '0' then redis.call('SET', KEYS[1], string.format('%d:%d:1:%s', last, leaseEnd, holder), 'KEEPTTL') end
-  if redis.call('PTTL', KEYS[1]) < wait then redis.call('PEXPIRE', KEYS[1], wait) end
+  if queued == '0' then redis.call('SET', KEYS[1], string.format('%d:1:%s', last, holder), 'KEEPTTL') end
 end
-return {0, leaseEnd - nowMs}
+return {0, leaseLeft}
 `
 
 /**
  * KEYS: record, queue, waiters; ARGV: token. If the token holds the resource: hands it to the
- * next live waiter, or marks it free (keeping the fence), and returns 1. Otherwise takes the
- * token out of the queue (and hands on a lease that ended with waiters queued) and returns 0.
- * Nobody queued: GET and SET.
+ * next live waiter, or marks it released (keeping the fence and the rest of the TTL), and returns
+ * 1. Otherwise takes the token out of the queue (and hands on a resource whose holder's lease
+ * ended with waiters queued) and returns 0. Nobody queued: GET and SET.
  */
 export const RELEASE = `
-local held = redis.call('GET', KEYS[1])
-if held then
-  local fence, wasQueued, heldBy = string.match(held, '^(%d+):%d+:(%d):(.*)$')
-  if heldBy == ARGV[1] and wasQueued == '0' then
-    redis.call('SET', KEYS[1], fence .. ':0:0:', 'KEEPTTL')
-    return 1
-  end
+local value = redis.call('GET', KEYS[1])
+${PARSE}
+if holder == ARGV[1] and queued == '0' then
+  redis.call('SET', KEYS[1], string.format('%d:0:', last), 'KEEPTTL')
+  return 1
 end
-${READ}
 ${PROMOTE}
 if holder == ARGV[1] then
-  if not promote('') then redis.call('SET', KEYS[1], string.format('%d:0:0:', last), 'KEEPTTL') end
+  if not promote('') then redis.call('SET', KEYS[1], string.format('%d:0:', last), 'KEEPTTL') end
   return 1
 end
 if redis.call('HDEL', KEYS[3], ARGV[1]) == 1 then redis.call('LREM', KEYS[2], 1, ARGV[1]) end
-if queued == '1' and leaseEnd <= nowMs and not promote('') then redis.call('SET', KEYS[1], string.format('%d:0:0:', last), 'KEEPTTL') end
+if holder == '' and ${MAY_BE_QUEUED} and not promote('') and value then redis.call('SET', KEYS[1], string.format('%d:0:', last), 'KEEPTTL') end
 return 0
 `
 
-/**
- * KEYS: record; ARGV: token, ttlMs. Resets the lease if the token holds it and its lease has
- * not ended; the record then lives at least the new lease plus the margin. Returns 1 or 0.
- */
-export const RENEW = `${READ}
-if holder ~= ARGV[1] or leaseEnd <= nowMs then return 0 end
-local ttl = tonumber(ARGV[2])
-redis.call('SET', KEYS[1], string.format('%d:%d:%s:%s', last, nowMs + ttl, queued, holder), 'PX', string.format('%d', math.max(redis.call('PTTL', KEYS[1]), ttl + ${FENCE_MARGIN_MS})))
+/** KEYS: record; ARGV: token, leaseMs. Resets the lease if the token holds it (the record exists: its lease has not ended). Returns 1 or 0. */
+export const RENEW = `
+local value = redis.call('GET', KEYS[1])
+if not value or string.match(value, '^%d+:%d:(.*)$') ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `

@@ -17,13 +17,13 @@ export interface RedisWalletLockStoreOptions {
 }
 
 interface WalletLockCommands {
-  walletLockAcquire(record: string, queue: string, waiters: string, token: string, leaseMs: number, waitMs: number, channel: string): Promise<AcquireReply>
+  walletLockAcquire(record: string, queue: string, waiters: string, token: string, leaseMs: number, waitMs: number, channel: string, reserve: '1' | '0'): Promise<AcquireReply>
   walletLockRelease(record: string, queue: string, waiters: string, token: string): Promise<number>
   walletLockRenew(record: string, token: string, leaseMs: number): Promise<number>
 }
 
-/** [1, fence, last fence] granted now; [1, fence, fence, leaseLeftMs] held already (handed over); [0, holder's leaseLeftMs] busy. */
-type AcquireReply = [1, number, number, number?] | [0, number]
+/** fence: granted now, nothing reserved (the fast path); [1, fence, last fence] granted now; [1, fence, fence, leaseLeftMs] held already (handed over); [0, holder's leaseLeftMs] busy. */
+type AcquireReply = number | [1, number, number, number?] | [0, number]
 
 const SUBSCRIBER_CONNECTION_NAME = 'moolah-wallet-lock-hand-off'
 /** An early hand-off message matters only until the reply that queued its waiter arrives. */
@@ -63,12 +63,13 @@ export class RedisWalletLockStore implements WalletLockStore {
     })
   }
 
-  async acquire({ resource, token, leaseMs, waitMs }: StoreAcquireRequest): Promise<StoreAcquireResult> {
+  async acquire({ resource, token, leaseMs, waitMs, reserve }: StoreAcquireRequest): Promise<StoreAcquireResult> {
     // nothing awaited before the command: the release the plugin sends after a call it gave up on
     // must reach Redis after it, on the same connection
     const sentAt = Date.now()
     const record = this.#record(resource)
-    const reply = await this.#redis.walletLockAcquire(record, `${record}:queue`, `${record}:waiters`, token, leaseMs, waitMs, this.#channel)
+    const reply = await this.#redis.walletLockAcquire(record, `${record}:queue`, `${record}:waiters`, token, leaseMs, waitMs, this.#channel, reserve ? '1' : '0')
+    if (typeof reply === 'number') return { acquired: true, fence: reply, lastFence: reply, grantedAt: sentAt }
     if (reply[0] === 0) return { acquired: false, retryAfterMs: reply[1] }
     // held already: the lease ran from the hand-off, leaseMs - leftMs before Redis answered
     const [, fence, lastFence, leftMs] = reply

@@ -10,6 +10,12 @@ export interface StoreAcquireRequest {
    * that a release hands the resource to it.
    */
   waitMs: number
+  /**
+   * Callers of this process wait for the resource too: the grant may reserve further fences for
+   * them (`lastFence`), which costs a store more (Redis: a clock read). A store may reserve fewer
+   * or more; the built-in memory store reserves whenever its clock allows.
+   */
+  reserve: boolean
 }
 
 /**
@@ -61,8 +67,8 @@ export interface WalletLockStore {
   renew(resource: string, token: string, leaseMs: number): Promise<boolean>
   /**
    * Gives up `resource` if `token` owns it (handing it to the next live waiter) or leaves the wait
-   * queue if `token` waits for it. True only when `token` owned it (no other holder had taken
-   * over: a Redis store also says true for a lease that ended unnoticed by anyone).
+   * queue if `token` waits for it. True only when `token` still owned it (its lease had not
+   * ended).
    */
   release(resource: string, token: string): Promise<boolean>
   /** Frees what the store opened (never the caller's Redis client). Called at onClose for a store the plugin made. */
@@ -75,6 +81,7 @@ export const STORE_METHODS = ['acquire', 'handedOver', 'renew', 'release'] as co
  * Most fences one grant of the built-in stores reserves: the grantee gets the first, and its
  * process may hand the next ones to its own queued callers without asking the store again. A
  * grant reserves them only when the clock (µs) is past every fence handed out before, so fences
- * are never more than this far ahead of the clock.
+ * are never more than this far ahead of the clock (plus one per grant since, and a grant takes
+ * longer than a microsecond).
  */
 export const FENCES_PER_GRANT = 64
