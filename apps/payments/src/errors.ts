@@ -11,8 +11,6 @@ export const CurrencyMismatch = createError('CURRENCY_MISMATCH', 'The transfer c
 export const InsufficientFunds = createError('INSUFFICIENT_FUNDS', 'The wallet balance is lower than the amount', 422)
 export const UnsupportedCurrency = createError('UNSUPPORTED_CURRENCY', 'Currency %s is not supported (supported: %s)', 422)
 export const AmountTooLarge = createError('AMOUNT_TOO_LARGE', 'The resulting balance would exceed 9007199254740991 minor units', 422)
-/** The wallet lock was lost (lease expired) and a newer holder already wrote the wallet. */
-export const LockLost = createError('CONCURRENT_REQUEST', 'The wallet is being changed by another request; retry shortly', 409)
 export const DependencyUnavailable = createError('DEPENDENCY_UNAVAILABLE', '%s is unavailable; retry shortly', 503)
 export const CatalogFeedUnavailable = createError('CATALOG_FEED_UNAVAILABLE', 'The %s feed is missing or invalid; the current version keeps being served (details are in the service log)', 502)
 export const ValidationFailed = createError('VALIDATION_ERROR', '%s', 400)

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redlock } from '@sesamecare-oss/redlock'
 import type { Redis } from 'ioredis'
 import { Mutex } from 'redis-semaphore'
-import { RedisLockStore, WalletLockManager } from './library.js'
+import { RedisWalletLockStore, WalletLockManager } from './library.js'
 
 /** Takes `key` (waiting as long as it takes) and resolves with its release. */
 export type TakeLock = (key: string) => Promise<() => Promise<unknown>>
@@ -15,7 +15,7 @@ export interface Contender {
 }
 
 /** What the clients opened besides the connections they were given (our hand-off subscribers). */
-const opened: Array<InstanceType<typeof RedisLockStore>> = []
+const opened: Array<InstanceType<typeof RedisWalletLockStore>> = []
 
 export async function closeClients(): Promise<void> {
   await Promise.all(opened.map((store) => store.close()))
@@ -25,12 +25,12 @@ const TTL_MS = 10_000
 const log = { warn: console.warn, error: console.error }
 
 function walletLockClient(redis: Redis, prefix: string): TakeLock {
-  const store = new RedisLockStore({ redis, prefix })
+  const store = new RedisWalletLockStore({ redis, prefix })
   opened.push(store)
-  const manager = new WalletLockManager({ store, ttlMs: TTL_MS, waitMs: 60_000, turnMs: 5, failMode: 'closed', log })
+  const manager = new WalletLockManager({ store, timeoutMs: 1000, leaseMs: TTL_MS, waitMs: 60_000, pollMs: 250, turnMs: 5, failMode: 'closed', log })
   return async (key) => {
     // renewed while held, as routes and withLock do (redis-semaphore renews too)
-    const lock = await manager.acquire(key, { autoExtend: true })
+    const lock = await manager.acquire(key, { autoRenew: true })
     return () => lock.release()
   }
 }

@@ -1,21 +1,23 @@
 import createError from '@fastify/error'
 
-/** Thrown when a resource stays busy past `waitMs` (HTTP 409); `retryAfter` is in seconds. */
-export const ConcurrentRequestError = createError<[string]>(
+/*
+ * DEPENDENCY_UNAVAILABLE (503) is the kit's DependencyUnavailableError, shared by every plugin;
+ * its message here is fixed (STORE_UNAVAILABLE) and the store's own error is only the `cause`,
+ * since the error is sent to clients. The 409 and 503 errors carry `retryAfter` (whole seconds).
+ */
+
+/** `DependencyUnavailableError`'s message when the store failed or timed out and failMode is 'closed'. */
+export const STORE_UNAVAILABLE = 'The wallet lock store is unavailable; retry shortly'
+
+/** Thrown when a resource stays busy past `waitMs` (HTTP 409). */
+export const ConcurrentRequestError = createError<'CONCURRENT_REQUEST', 409, [string]>(
   'CONCURRENT_REQUEST',
   '%s is busy with another request; retry later',
   409
 )
 
-/** Thrown when the lock store cannot be reached in time and `failMode` is 'closed' (HTTP 503). */
-export const DependencyUnavailableError = createError<[string]>(
-  'DEPENDENCY_UNAVAILABLE',
-  'The lock store is unavailable: %s',
-  503
-)
-
-/** The `signal.reason` of a lock whose lease was lost: another holder may now own the resource. */
-export const LockLostError = createError<[string]>(
+/** The `signal.reason` of a lock whose lease was lost: another holder may now own the resource. Same code as ConcurrentRequestError. */
+export const LockLostError = createError<'CONCURRENT_REQUEST', 409, [string]>(
   'CONCURRENT_REQUEST',
   'The lock on %s was lost before the work finished',
   409
@@ -26,24 +28,8 @@ export const LockLostError = createError<[string]>(
  * "client closed request": a 4xx, so Fastify logs it at info, not as a server error; nobody reads
  * the reply anyway.
  */
-export const ClientClosedRequestError = createError<[]>(
+export const ClientClosedRequestError = createError<'CLIENT_CLOSED_REQUEST', 499, []>(
   'CLIENT_CLOSED_REQUEST',
   'The client closed the connection while the request waited for its wallet locks',
   499
 )
-
-/** An error that carries a Retry-After hint in seconds. */
-export type RetryableError = Error & { retryAfter: number }
-
-/**
- * The Retry-After hint (seconds) of a CONCURRENT_REQUEST or DEPENDENCY_UNAVAILABLE error, else
- * undefined. @fastify/error's instanceof compares codes, so LockLostError counts too.
- */
-export function retryAfterOf(error: unknown): number | undefined {
-  return error instanceof ConcurrentRequestError || error instanceof DependencyUnavailableError ? (error as Partial<RetryableError>).retryAfter : undefined
-}
-
-/** Attaches a Retry-After hint (whole seconds, at least 1) to an error. */
-export function withRetryAfter<E extends Error>(error: E, retryAfterMs: number): E & { retryAfter: number } {
-  return Object.assign(error, { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) })
-}

@@ -1,4 +1,4 @@
-/** What the lock manager reports through `onEvent`; `resources` are sorted and unique. */
+/** What `onEvent` receives; `resources` are sorted and unique, times in ms. */
 export type WalletLockEvent =
   /** Every resource is held; `waitedMs` counts from the call to `acquire`. */
   | { type: 'acquired', resources: readonly string[], fence: number, fences: Readonly<Record<string, number>>, waitedMs: number }
@@ -10,7 +10,9 @@ export type WalletLockEvent =
   | { type: 'lost', resources: readonly string[], reason: 'expired' | 'taken' }
   /** Released; `heldMs` since acquired, `owned` false when the lease had already been lost. */
   | { type: 'released', resources: readonly string[], heldMs: number, owned: boolean }
-  /** A store call failed (unreachable, timed out); `degraded` when failMode 'open' let the caller go on unlocked. */
-  | { type: 'store-error', resources: readonly string[], operation: 'acquire' | 'extend' | 'release', error: Error, degraded: boolean }
+  /** A store call failed or timed out; `degraded` when failMode 'open' let the caller go on unlocked. */
+  | { type: 'store-error', resources: readonly string[], operation: StoreOperation, error: Error, degraded: boolean }
+
+export type StoreOperation = 'acquire' | 'renew' | 'release'
 
 export type WalletLockEventListener = (event: WalletLockEvent) => void

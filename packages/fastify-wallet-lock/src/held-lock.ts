@@ -1,8 +1,20 @@
-import { DependencyUnavailableError, LockLostError, withRetryAfter } from './errors.js'
-import type { LockContext } from './lock-context.js'
-import { releaseTurns } from './release-turns.js'
+import { DependencyUnavailableError, withRetryAfter } from '@moolah/plugin-kit'
+import { LockLostError, STORE_UNAVAILABLE } from './errors.js'
+import type { StoreOperation, WalletLockEvent } from './events.js'
+import type { LocalGate } from './local-gate.js'
+import type { WalletLockStore } from './stores/store.js'
 import type { Turn } from './turn.js'
 import type { WalletLock } from './wallet-lock.js'
+
+/** What a manager shares with the locks it hands out. */
+export interface LockContext {
+  readonly store: WalletLockStore
+  readonly gate: LocalGate
+  /** A store call under the plugin's timeout; a store that throws instead of rejecting rejects too. */
+  call<T>(operation: StoreOperation, send: () => Promise<T>): Promise<T>
+  /** Undefined without an `onEvent` listener. */
+  readonly emit: ((event: WalletLockEvent) => void) | undefined
+}
 
 export interface HeldLockInit {
   resources: readonly string[]
@@ -10,9 +22,9 @@ export interface HeldLockInit {
   fences: Readonly<Record<string, number>>
   /** The turn each resource is held under, in the order of `resources`. */
   turns: readonly Turn[]
-  ttlMs: number
-  /** Renew the lease every ttlMs / 3 until released or lost. */
-  autoExtend: boolean
+  leaseMs: number
+  /** Renew the lease every leaseMs / 3 until released or lost. */
+  autoRenew: boolean
 }
 
 /**
@@ -31,7 +43,7 @@ export class HeldLock implements WalletLock {
   #controller: AbortController | undefined
   #lost = false
   readonly #acquiredAt = Date.now()
-  #ttlMs: number
+  #leaseMs: number
   #leaseTimer: NodeJS.Timeout | undefined
   #renewTimer: NodeJS.Timeout | undefined
   #released: Promise<boolean> | undefined
@@ -43,10 +55,10 @@ export class HeldLock implements WalletLock {
     this.fences = init.fences
     this.fence = init.fences[init.resources[0] as string] as number
     this.#turns = init.turns
-    this.#ttlMs = init.ttlMs
+    this.#leaseMs = init.leaseMs
     this.#watchLease()
     // a passed turn's lease began before this acquisition: its first renewal may be due sooner
-    if (init.autoExtend) this.#scheduleRenewal(Math.max(0, Math.min(...init.turns.map((turn) => turn.leaseFrom)) + init.ttlMs / 3 - Date.now()))
+    if (init.autoRenew) this.#scheduleRenewal(Math.max(0, Math.min(...init.turns.map((turn) => turn.leaseFrom)) + init.leaseMs / 3 - Date.now()))
   }
 
   get signal(): AbortSignal {
@@ -54,23 +66,23 @@ export class HeldLock implements WalletLock {
     return this.#controller.signal
   }
 
-  async extend(ttlMs: number = this.#ttlMs): Promise<boolean> {
+  async renew(leaseMs: number = this.#leaseMs): Promise<boolean> {
     if (this.#released !== undefined || this.#lost) return false
     const startedAt = Date.now()
     let owned: boolean[]
     try {
-      owned = await Promise.all(this.#turns.map((turn) => this.#context.store.extend(turn.resource, turn.storeToken, ttlMs)))
+      owned = await Promise.all(this.#turns.map((turn) => this.#context.call('renew', () => this.#context.store.renew(turn.resource, turn.storeToken, leaseMs))))
     } catch (error) {
-      this.#context.emit({ type: 'store-error', resources: this.resources, operation: 'extend', error: error as Error, degraded: false })
-      throw withRetryAfter(new DependencyUnavailableError((error as Error).message), 1000)
+      this.#context.emit?.({ type: 'store-error', resources: this.resources, operation: 'renew', error: error as Error, degraded: false })
+      throw withRetryAfter(new DependencyUnavailableError(STORE_UNAVAILABLE, { cause: error }), 1000)
     }
     if (!owned.every(Boolean)) {
       this.#lose('taken')
       return false
     }
-    for (const turn of this.#turns) turn.renewed(startedAt, ttlMs) // also for a local holder it was passed to meanwhile
+    for (const turn of this.#turns) turn.renewed(startedAt, leaseMs) // also for a local holder it was passed to meanwhile
     if (this.#released !== undefined) return false // released while the extension was on its way
-    this.#ttlMs = ttlMs
+    this.#leaseMs = leaseMs
     this.#watchLease()
     return true
   }
@@ -89,9 +101,9 @@ export class HeldLock implements WalletLock {
     try {
       owned = (await released) && !lost
     } catch (error) {
-      this.#context.emit({ type: 'store-error', resources: this.resources, operation: 'release', error: error as Error, degraded: false })
+      this.#context.emit?.({ type: 'store-error', resources: this.resources, operation: 'release', error: error as Error, degraded: false })
     }
-    this.#context.emit({ type: 'released', resources: this.resources, heldMs: Date.now() - this.#acquiredAt, owned })
+    this.#context.emit?.({ type: 'released', resources: this.resources, heldMs: Date.now() - this.#acquiredAt, owned })
     return owned
   }
 
@@ -103,7 +115,7 @@ export class HeldLock implements WalletLock {
     for (const resource of this.resources) this.#context.gate.leave(resource)
     this.#controller ??= new AbortController()
     this.#controller.abort(withRetryAfter(new LockLostError(this.resources.join(', ')), 1000))
-    this.#context.emit({ type: 'lost', resources: this.resources, reason })
+    this.#context.emit?.({ type: 'lost', resources: this.resources, reason })
   }
 
   /** Until the first of the turns' leases would end. */
@@ -116,9 +128,9 @@ export class HeldLock implements WalletLock {
 
   #scheduleRenewal(delayMs: number): void {
     this.#renewTimer = setTimeout(() => {
-      this.extend().then(
-        (held) => { if (held) this.#scheduleRenewal(this.#ttlMs / 3) },
-        () => this.#scheduleRenewal(this.#ttlMs / 6) // reported as store-error; try again before the lease ends
+      this.renew().then(
+        (held) => { if (held) this.#scheduleRenewal(this.#leaseMs / 3) },
+        () => this.#scheduleRenewal(this.#leaseMs / 6) // reported as store-error; try again before the lease ends
       )
     }, delayMs)
     this.#renewTimer.unref()
@@ -128,4 +140,24 @@ export class HeldLock implements WalletLock {
     clearTimeout(this.#leaseTimer)
     clearTimeout(this.#renewTimer)
   }
+}
+
+/**
+ * Gives up the turns of one acquisition. With `passOn` (a held lock's release), each goes on to
+ * the next caller waiting in this process when it may (no store call); the others are released
+ * in the store. While `inGate` (the lock did not already leave the local gate because its lease
+ * was lost), the gate of those released in the store opens once every store release is sent, so
+ * a local waiter's acquire queues behind them on the connection. Resolves true when the store
+ * confirmed every release it was sent (or none was needed); rejects when the store failed.
+ */
+export async function releaseTurns(context: LockContext, turns: readonly Turn[], { passOn, inGate }: { passOn: boolean, inGate: boolean }): Promise<boolean> {
+  const released: Array<Promise<boolean>> = []
+  const reopen: string[] = []
+  for (const turn of turns) {
+    if (passOn && context.gate.pass(turn)) continue
+    released.push(context.call('release', () => context.store.release(turn.resource, turn.storeToken)))
+    if (inGate) reopen.push(turn.resource)
+  }
+  for (const resource of reopen) context.gate.leave(resource)
+  return (await Promise.all(released)).every(Boolean)
 }

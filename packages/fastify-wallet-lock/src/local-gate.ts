@@ -1,5 +1,5 @@
 import type { Turn } from './turn.js'
-import { waitInLine } from './wait-in-line.js'
+import { waitFor } from './wait.js'
 
 /** A turn, and the fence of the acquisition that holds it. */
 export interface HeldTurn {
@@ -8,7 +8,7 @@ export interface HeldTurn {
 }
 
 interface Waiter {
-  ttlMs: number
+  leaseMs: number
   wake(entry: HeldTurn | true): void
 }
 
@@ -40,16 +40,26 @@ export class LocalGate {
    * Lines up after a failed `tryEnter`: true when it is the caller's turn to ask the store, the
    * turn itself when the holder passes it on, false when `waitMs` passes first.
    */
-  async wait(resource: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<HeldTurn | boolean> {
+  async wait(resource: string, leaseMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<HeldTurn | boolean> {
     signal?.throwIfAborted()
     if (waitMs <= 0) return false
-    return await waitInLine<Waiter, HeldTurn | boolean>(this.#lines.get(resource) as Waiter[], (wake) => ({ ttlMs, wake }), waitMs, signal, () => false)
+    const line = this.#lines.get(resource) as Waiter[]
+    return await waitFor<HeldTurn | boolean>((wake) => {
+      const waiter = { leaseMs, wake }
+      line.push(waiter)
+      return () => { line.splice(line.indexOf(waiter), 1) }
+    }, waitMs, signal, () => false)
+  }
+
+  /** Whether callers of this process wait in line for `resource`; asked by the one whose turn it is (so the line exists). */
+  hasWaiters(resource: string): boolean {
+    return (this.#lines.get(resource) as Waiter[]).length > 0
   }
 
   /** Passes `turn` to the first in line when the turn may go on to it; false (nothing done) otherwise. */
   pass(turn: Turn): boolean {
     const next = this.#lines.get(turn.resource)?.[0]
-    const fence = next === undefined ? undefined : turn.pass(next.ttlMs, this.#turnMs)
+    const fence = next === undefined ? undefined : turn.pass(next.leaseMs, this.#turnMs)
     if (fence === undefined) return false
     ;(next as Waiter).wake({ turn, fence })
     return true

@@ -1,61 +1,93 @@
-import type { Cluster, Redis } from 'ioredis'
+import { FAIL_MODES, OptionReader, type FailMode, type RedisClient } from '@moolah/plugin-kit'
 import type { WalletLockEventListener } from './events.js'
-import type { FailMode } from './lock-manager.js'
-import type { LockStore } from './store.js'
-import { checkInteger } from './validate.js'
+import type { WalletLockStore } from './stores/store.js'
 
-export interface WalletLockPluginOptions {
-  /** A lock store. Default: a Redis store on `redis` (or `fastify.redis`), else a memory store. */
-  store?: LockStore
-  /** An ioredis `Redis` or `Cluster` for the default Redis store; never closed by the plugin. */
-  redis?: Redis | Cluster
-  /** Prefix of every Redis key and channel. Default `wallet-lock:`. */
+export const PLUGIN = '@moolah/fastify-wallet-lock'
+
+/** Registration options. Every duration is in milliseconds and ends in `Ms`. */
+export interface WalletLockOptions {
+  /**
+   * Where locks live. Give `redis` (or nothing) instead to get the built-in ones; `redis` and
+   * `prefix` next to a custom store are a TypeError.
+   * @default a RedisWalletLockStore on `redis` (or `fastify.redis`), else a MemoryWalletLockStore
+   */
+  store?: WalletLockStore
+  /**
+   * An ioredis `Redis` or `Cluster` for the default store. The plugin never closes it; the store
+   * opens (and closes at onClose) one extra connection for hand-off messages.
+   * @default fastify.redis, when @fastify/redis is registered before this plugin
+   */
+  redis?: RedisClient
+  /**
+   * Prefix of the Redis keys (`<prefix>{<resource>}`, `…:queue`, `…:waiters`) and of the
+   * hand-off channels (`<prefix>hand-off:<uuid>`) of the default Redis store. No `{` or `}`.
+   * @default 'wallet-lock:'
+   */
   prefix?: string
-  /** Longest wait for one Redis call. Default 1000 ms. */
+  /**
+   * Timeout of every store call (acquire attempt, renewal, release), put around the call by the
+   * plugin; a call that times out counts as failed.
+   * @default 1000
+   */
   timeoutMs?: number
-  /** What to do when the store fails: 'closed' (503 DEPENDENCY_UNAVAILABLE, default) or 'open' (go on unlocked). */
+  /**
+   * When the store fails or times out while a lock is taken: 'closed' refuses (503
+   * DEPENDENCY_UNAVAILABLE); 'open' lets the caller go on WITHOUT a lock (a `degraded` handle,
+   * a warning and a `store-error` event), relying on the database alone.
+   * @default 'closed'
+   */
   failMode?: FailMode
-  /** Receives every lock event; exceptions it throws are caught and logged. */
+  /**
+   * Observability hook; exceptions it throws are caught and logged (error).
+   * @default undefined
+   */
   onEvent?: WalletLockEventListener
-  /** Default lease. Default 10000 ms. */
-  ttlMs?: number
-  /** Default longest wait for busy resources. Default 1000 ms. */
+  /**
+   * Default lease of a lock. Routes and `withLock` renew it every `leaseMs / 3`.
+   * @default 10000
+   */
+  leaseMs?: number
+  /**
+   * Default longest wait for busy resources, in total; 0 fails at once.
+   * @default 1000
+   */
   waitMs?: number
-  /** Longest pause between a Redis waiter's re-checks (the fallback for a lost hand-off message). Default 250 ms. */
+  /**
+   * Longest pause between a waiter's re-checks of the store: the fallback when a hand-off
+   * message is lost or a holder died (a waiter also re-checks when the holder's lease would end).
+   * @default 250
+   */
   pollMs?: number
   /**
    * For how long after the store granted a resource a release may pass it straight to the next
    * caller waiting in the same process (no store round trip) before other processes get their
-   * turn; 0 = every release goes through the store. Default 5 ms.
+   * turn; 0 = every release goes through the store.
+   * @default 5
    */
   turnMs?: number
 }
 
-export type ResolvedOptions = Required<Omit<WalletLockPluginOptions, 'store' | 'redis' | 'onEvent'>> & Pick<WalletLockPluginOptions, 'store' | 'redis' | 'onEvent'>
-
-const METHODS: Record<string, string[]> = {
-  store: ['acquire', 'extend', 'release', 'close'],
-  redis: ['defineCommand', 'duplicate']
+/** Everything but the store, validated and with defaults. */
+export interface ResolvedOptions {
+  timeoutMs: number
+  failMode: FailMode
+  onEvent: WalletLockEventListener | undefined
+  leaseMs: number
+  waitMs: number
+  pollMs: number
+  turnMs: number
 }
 
-/** Checks the options at registration, with messages that name the bad option. */
-export function resolveOptions(options: WalletLockPluginOptions): ResolvedOptions {
-  for (const [name, methods] of Object.entries(METHODS)) {
-    const value = (options as Record<string, unknown>)[name]
-    if (value !== undefined && (typeof value !== 'object' || value === null || methods.some((method) => typeof (value as Record<string, unknown>)[method] !== 'function'))) {
-      throw new TypeError(`wallet-lock: ${name} must be an object with ${methods.join(', ')} methods`)
-    }
+/** Validates the options (not the store ones: see selectStore) and fills in the defaults. */
+export function resolveOptions(options: WalletLockOptions): ResolvedOptions {
+  const read = new OptionReader(PLUGIN, options)
+  return {
+    timeoutMs: read.integer('timeoutMs', 1000),
+    failMode: read.oneOf('failMode', FAIL_MODES, 'closed'),
+    onEvent: read.optionalFunction('onEvent'),
+    leaseMs: read.integer('leaseMs', 10_000),
+    waitMs: read.integer('waitMs', 1000, 0),
+    pollMs: read.integer('pollMs', 250),
+    turnMs: read.integer('turnMs', 5, 0)
   }
-  const prefix = options.prefix ?? 'wallet-lock:'
-  if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new TypeError(`wallet-lock: prefix must be a string without { or } (the resource is the hash tag), got ${String(prefix)}`)
-  const failMode = options.failMode ?? 'closed'
-  if (failMode !== 'closed' && failMode !== 'open') throw new TypeError(`wallet-lock: failMode must be 'closed' or 'open', got ${String(failMode)}`)
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('wallet-lock: onEvent must be a function')
-  const resolved = { ...options, prefix, failMode, timeoutMs: options.timeoutMs ?? 1000, ttlMs: options.ttlMs ?? 10_000, waitMs: options.waitMs ?? 1000, pollMs: options.pollMs ?? 250, turnMs: options.turnMs ?? 5 }
-  checkInteger('timeoutMs', resolved.timeoutMs, 1)
-  checkInteger('ttlMs', resolved.ttlMs, 1)
-  checkInteger('waitMs', resolved.waitMs, 0)
-  checkInteger('pollMs', resolved.pollMs, 1)
-  checkInteger('turnMs', resolved.turnMs, 0)
-  return resolved
 }

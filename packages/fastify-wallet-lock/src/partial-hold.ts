@@ -1,11 +1,12 @@
-import { LockLostError, withRetryAfter } from './errors.js'
-import type { LockContext } from './lock-context.js'
+import { withRetryAfter } from '@moolah/plugin-kit'
+import { LockLostError } from './errors.js'
+import type { LockContext } from './held-lock.js'
 import type { Turn } from './turn.js'
 
 /**
  * What a multi-resource acquisition already holds while it waits for the next resource. The
  * resources are taken one by one and the lock's own renewal starts only once all are held, so
- * these are renewed here, every ttlMs / 3: a wait longer than the lease never loses an earlier
+ * these are renewed here, every leaseMs / 3: a wait longer than the lease never loses an earlier
  * resource. `signal` aborts the wait when the caller's signal does, or when a held resource
  * turns out taken (the acquisition cannot succeed then).
  */
@@ -14,7 +15,7 @@ export class PartialHold {
   readonly signal: AbortSignal = this.#controller.signal
   readonly #context: LockContext
   readonly #resources: readonly string[]
-  readonly #ttlMs: number
+  readonly #leaseMs: number
   readonly #caller: AbortSignal | undefined
   readonly #forward = (): void => this.#controller.abort(this.#caller?.reason)
   readonly #held: Turn[] = []
@@ -22,10 +23,10 @@ export class PartialHold {
   #stopped = false
 
   /** `caller` must not be aborted yet. */
-  constructor(context: LockContext, resources: readonly string[], ttlMs: number, caller: AbortSignal | undefined) {
+  constructor(context: LockContext, resources: readonly string[], leaseMs: number, caller: AbortSignal | undefined) {
     this.#context = context
     this.#resources = resources
-    this.#ttlMs = ttlMs
+    this.#leaseMs = leaseMs
     this.#caller = caller
     caller?.addEventListener('abort', this.#forward, { once: true })
   }
@@ -33,7 +34,7 @@ export class PartialHold {
   hold(turn: Turn): void {
     this.#held.push(turn)
     // an interval, not a chain of timeouts: a renewal still on its way never schedules another
-    this.#timer ??= setInterval(() => { void this.#renew() }, this.#ttlMs / 3).unref()
+    this.#timer ??= setInterval(() => { void this.#renew() }, this.#leaseMs / 3).unref()
   }
 
   /** Stops renewing (idempotent). */
@@ -48,19 +49,19 @@ export class PartialHold {
     const held = [...this.#held]
     let owned: boolean[]
     try {
-      owned = await Promise.all(held.map((turn) => this.#context.store.extend(turn.resource, turn.storeToken, this.#ttlMs)))
+      owned = await Promise.all(held.map((turn) => this.#context.call('renew', () => this.#context.store.renew(turn.resource, turn.storeToken, this.#leaseMs))))
     } catch (error) {
-      // the next tick (ttlMs / 3 later) still lands before the lease ends
-      this.#context.emit({ type: 'store-error', resources: this.#resources, operation: 'extend', error: error as Error, degraded: false })
+      // the next tick (leaseMs / 3 later) still lands before the lease ends
+      this.#context.emit?.({ type: 'store-error', resources: this.#resources, operation: 'renew', error: error as Error, degraded: false })
       return
     }
     if (this.#stopped) return // the acquisition ended (or this was lost) meanwhile: nothing to add
     if (owned.every(Boolean)) {
-      for (const turn of held) turn.renewed(sentAt, this.#ttlMs)
+      for (const turn of held) turn.renewed(sentAt, this.#leaseMs)
       return
     }
     this.stop() // the acquisition cannot succeed now; it gives back what it holds
-    this.#context.emit({ type: 'lost', resources: this.#resources, reason: 'taken' })
+    this.#context.emit?.({ type: 'lost', resources: this.#resources, reason: 'taken' })
     this.#controller.abort(withRetryAfter(new LockLostError(held.map((turn) => turn.resource).join(', ')), 1000))
   }
 }

@@ -1,6 +1,6 @@
 /** Clocks drift: the local view of a lease ends this much before the store's. */
-export function clockDriftMs(ttlMs: number): number {
-  return Math.floor(ttlMs * 0.01) + 2
+export function clockDriftMs(leaseMs: number): number {
+  return Math.floor(leaseMs * 0.01) + 2
 }
 
 /**
@@ -12,22 +12,22 @@ export function clockDriftMs(ttlMs: number): number {
  */
 export class Turn {
   readonly resource: string
-  /** The token of the acquisition that took the resource from the store: extend and release use it. */
+  /** The token of the acquisition that took the resource from the store: renew and release use it. */
   readonly storeToken: string
   readonly #grantedAt = Date.now()
   #nextFence: number
   readonly #lastFence: number
   /** The store lease: the local time it runs from (grant or last renewal) and its length. */
   #leaseFrom: number
-  #ttlMs: number
+  #leaseMs: number
 
-  constructor(resource: string, storeToken: string, fence: number, lastFence: number, leaseFrom: number, ttlMs: number) {
+  constructor(resource: string, storeToken: string, fence: number, lastFence: number, leaseFrom: number, leaseMs: number) {
     this.resource = resource
     this.storeToken = storeToken
     this.#nextFence = fence + 1
     this.#lastFence = lastFence
     this.#leaseFrom = leaseFrom
-    this.#ttlMs = ttlMs
+    this.#leaseMs = leaseMs
   }
 
   get leaseFrom(): number {
@@ -36,21 +36,21 @@ export class Turn {
 
   /** The local time from which the lease must be taken as lost. */
   get leaseEnd(): number {
-    return this.#leaseFrom + this.#ttlMs - clockDriftMs(this.#ttlMs)
+    return this.#leaseFrom + this.#leaseMs - clockDriftMs(this.#leaseMs)
   }
 
-  renewed(from: number, ttlMs: number): void {
+  renewed(from: number, leaseMs: number): void {
     this.#leaseFrom = from
-    this.#ttlMs = ttlMs
+    this.#leaseMs = leaseMs
   }
 
   /**
-   * The fence for the next local holder, which asks for a `ttlMs` lease, when the turn may go on
+   * The fence for the next local holder, which asks for a `leaseMs` lease, when the turn may go on
    * to it: less than `turnMs` since the grant, a reserved fence left, and at least two thirds of
-   * `ttlMs` left of the lease (the holder's first renewal comes after a third). Else undefined.
+   * `leaseMs` left of the lease (the holder's first renewal comes after a third). Else undefined.
    */
-  pass(ttlMs: number, turnMs: number, now: number = Date.now()): number | undefined {
-    if (now - this.#grantedAt >= turnMs || this.#nextFence > this.#lastFence || this.leaseEnd - now < (ttlMs * 2) / 3) return undefined
+  pass(leaseMs: number, turnMs: number, now: number = Date.now()): number | undefined {
+    if (now - this.#grantedAt >= turnMs || this.#nextFence > this.#lastFence || this.leaseEnd - now < (leaseMs * 2) / 3) return undefined
     return this.#nextFence++
   }
 }

@@ -2,7 +2,7 @@
 export interface WalletLock {
   /** The locked resources, sorted and unique. */
   readonly resources: readonly string[]
-  /** Cryptographically random (a v4 UUID) and unique to this acquisition; only its holder can extend or release. */
+  /** Cryptographically random (a v4 UUID) and unique to this acquisition; only its holder can renew or release. */
   readonly token: string
   /** The fencing token of the first resource in `resources`; the only one for a single resource. */
   readonly fence: number
@@ -16,10 +16,10 @@ export interface WalletLock {
   /** True when failMode 'open' let the caller go on without a lock because the store was down. */
   readonly degraded: boolean
   /**
-   * Resets the lease to `ttlMs` (default: the acquisition's). False when the lock is no longer
+   * Resets the lease to `leaseMs` (default: the acquisition's). False when the lock is no longer
    * held; rejects with DEPENDENCY_UNAVAILABLE when the store cannot tell.
    */
-  extend(ttlMs?: number): Promise<boolean>
+  renew(leaseMs?: number): Promise<boolean>
   /**
    * Releases every resource and hands each to its next waiter. Idempotent, never rejects:
    * resolves false when the lease had been lost or the store could not be reached (the lease

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { redisPrefix } from '@moolah/test-utils'
+import { redisClient, redisPrefix } from '@moolah/test-utils'
 import t from 'tap'
-import { redisClient } from './helpers/redis-clients.js'
+
 
 const run = promisify(execFile)
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
@@ -13,7 +13,7 @@ t.test('mutual exclusion across processes: 3 processes × 4 callers never overla
   const iterations = 10
   const outputs = await Promise.all(Array.from({ length: 3 }, () =>
     // the workers load TypeScript the way this test was loaded (tap's loader, or e.g. `--import tsx`)
-    run(process.execPath, [...process.execArgv, 'test/fixtures/worker.ts', url, prefix, String(iterations)], { cwd: packageDir, timeout: 60_000 })))
+    run(process.execPath, [...process.execArgv, 'test/support/worker.ts', url, prefix, String(iterations)], { cwd: packageDir, timeout: 60_000 })))
   const results = outputs.map(({ stdout }) => JSON.parse(stdout) as { overlaps: number, fences: number[] })
 
   t.same(results.map((result) => result.overlaps), [0, 0, 0], 'no process ever saw another holder inside')

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { HandOffBox } from '../src/hand-off-box.js'
+import { HandOffBox } from '../src/stores/hand-off-box.js'
 
 t.test('a message reaches the waiter it names (token and record), and only that one', async (t) => {
   const box = new HandOffBox(1000)

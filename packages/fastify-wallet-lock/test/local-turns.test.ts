@@ -1,20 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { FENCES_PER_GRANT } from '../src/fence-clock.js'
-import type { LockStore } from '../src/store.js'
-import { alteredStore } from './helpers/altered-store.js'
-import { recordingManager } from './helpers/manager.js'
+import { FENCES_PER_GRANT } from '../src/stores/store.js'
+import type { WalletLockStore } from '../src/index.js'
+import { alteredStore } from './support/altered-store.js'
+import { recordingManager } from './support/manager.js'
 
 // A release hands the resource straight to the next caller waiting in the same process while its
 // turn lasts (turnMs since the store's grant, fences the grant reserved, enough lease): no store
 // round trip. The same behaviour through a real Redis is in the lock suite and the benchmark.
 
-/** A memory store that counts the calls the manager makes. */
-function countingStore(): { store: LockStore, calls: { acquire: number, release: number } } {
+/**
+ * A memory store that counts what the manager asks of it: `acquire`, the acquisitions that asked
+ * for a resource (a waiter's re-checks are not counted again), and `release`, the releases.
+ */
+function countingStore(): { store: WalletLockStore, calls: { acquire: number, release: number } } {
   const calls = { acquire: 0, release: 0 }
+  const asked = new Set<string>()
   const store = alteredStore((inner) => ({
     acquire: (request) => {
-      calls.acquire++
+      asked.add(`${request.token}|${request.resource}`)
+      calls.acquire = asked.size
       return inner.acquire(request)
     },
     release: (resource, token) => {
@@ -86,8 +91,8 @@ t.test('a turn ends when the fences its grant reserved are used up', async (t) =
 t.test('a turn whose lease is mostly spent is not passed on: the next caller gets a whole lease from the store', async (t) => {
   const { store, calls } = countingStore()
   const { manager } = recordingManager(store, { turnMs: 60_000 })
-  const first = await manager.acquire('w1', { ttlMs: 300 })
-  const second = manager.acquire('w1', { ttlMs: 3000 }) // wants more than the 300 ms the turn has
+  const first = await manager.acquire('w1', { leaseMs: 300 })
+  const second = manager.acquire('w1', { leaseMs: 60_000 }) // wants more than the 300 ms the turn has
   await sleep(20)
   await first.release()
   const lock = await second
@@ -100,47 +105,47 @@ t.test('a turn whose lease is mostly spent is not passed on: the next caller get
 t.test('a lock passed on keeps the lease of its turn: lost when that ends unless renewed', async (t) => {
   const { store } = countingStore()
   const { manager, events } = recordingManager(store, { turnMs: 60_000 })
-  const first = await manager.acquire('w1', { ttlMs: 1500 })
-  const passed = manager.acquire('w1', { ttlMs: 300 })
-  // Most of the turn's lease is spent before the pass: it ends ~700 ms after it, a fresh one 1500 ms after.
-  await sleep(800)
+  const first = await manager.acquire('w1', { leaseMs: 4000 })
+  const passed = manager.acquire('w1', { leaseMs: 600, waitMs: 30_000 })
+  // Most of the turn's lease is spent before the pass: it ends about 1 s after it, a fresh one 4 s after.
+  await sleep(3000)
   const passedAt = Date.now()
   await first.release()
   const lock = await passed
   const lost = new Promise((resolve) => lock.signal.addEventListener('abort', resolve))
-  await Promise.race([lost, sleep(4000)]) // the lease timer does not keep the process alive
+  await Promise.race([lost, sleep(8000)]) // the lease timer does not keep the process alive
   t.equal(lock.signal.aborted, true)
   const heldMs = Date.now() - passedAt
-  t.ok(heldMs < 1500, `lost ${heldMs} ms after the pass: with the turn's lease (1500 ms from the first grant), not a fresh 1500 ms lease from the pass`)
+  t.ok(heldMs < 3500, `lost ${heldMs} ms after the pass: with the turn's lease (4 s from the first grant), not a fresh 4 s lease from the pass`)
   t.match(events.filter((event) => event.type === 'lost'), [{ reason: 'expired' }])
   t.equal(await lock.release(), false)
 
-  const renewedFirst = await manager.acquire('w2', { ttlMs: 300 })
+  const renewedFirst = await manager.acquire('w2', { leaseMs: 1500 })
   const renewed = manager.withLock('w2', async (held) => {
-    await sleep(400)
+    await sleep(2500)
     return held.signal.aborted
-  }, { ttlMs: 300 })
+  }, { leaseMs: 1500, waitMs: 30_000 })
   await sleep(50)
   await renewedFirst.release()
   t.equal(await renewed, false, 'withLock renews a passed lock in time (its first renewal counts from the turn)')
 })
 
 t.test('a lost lock passes nothing on: the next caller asks the store', async (t) => {
-  const calls = { acquire: 0 }
+  const asked = new Set<string>()
   const store = alteredStore((inner) => ({
     acquire: (request) => {
-      calls.acquire++
+      asked.add(request.token)
       return inner.acquire(request)
     },
-    extend: async () => false
+    renew: async () => false
   }))
   const { manager } = recordingManager(store, { turnMs: 60_000 })
   const first = await manager.acquire('w1')
   const next = manager.acquire('w1', { waitMs: 300 }) // far less than the 5 s lease the store keeps for the lost token
-  t.equal(await first.extend(), false, 'the store says another token holds it')
+  t.equal(await first.renew(), false, 'the store says another token holds it')
   t.equal(first.signal.aborted, true)
   await t.rejects(next, { code: 'CONCURRENT_REQUEST' }, 'the store still holds it for the lost token: busy, not handed over')
-  t.equal(calls.acquire, 2)
+  t.equal(asked.size, 2, 'both acquisitions asked the store')
   t.equal(await first.release(), false)
 })
 
@@ -167,7 +172,7 @@ t.test('an acquisition that fails gives back what it took through the store, nev
   const waitsForA = manager.acquire('A', { waitMs: 2000 }) // lines up behind it in this process
   await t.rejects(failing, { code: 'CONCURRENT_REQUEST' })
   const a = await waitsForA
-  t.same(calls, { acquire: 4, release: 1 }, 'A went back to the store and the waiter asked the store for it')
+  t.same(calls, { acquire: 4, release: 2 }, 'the waiter for B left the queue, A went back to the store, and the waiter asked the store for it')
   await a.release()
   await holdB.release()
 })

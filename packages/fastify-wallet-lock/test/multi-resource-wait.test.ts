@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { waitUntil } from '@moolah/test-utils'
 import t from 'tap'
-import type { WalletLockEvent } from '../src/events.js'
-import type { LockStore } from '../src/store.js'
-import { alteredStore } from './helpers/altered-store.js'
-import { recordingManager } from './helpers/manager.js'
+import type { WalletLockEvent, WalletLockStore } from '../src/index.js'
+import { alteredStore } from './support/altered-store.js'
+import { recordingManager } from './support/manager.js'
 
 // What renews the resources a multi-resource acquisition holds while it waits for the next one,
 // when the store misbehaves. The behaviour on every real store is in helpers/lock-suite.ts.
@@ -11,14 +11,14 @@ import { recordingManager } from './helpers/manager.js'
 const types = (events: WalletLockEvent[]): string[] => events.map((event) => event.type)
 
 /** A holder of B and a second manager on the same store (two processes, one lock space). */
-async function bHeldElsewhere(store: LockStore) {
+async function bHeldElsewhere(store: WalletLockStore) {
   const holder = recordingManager(store).manager
   return { holdB: await holder.acquire('B'), holder, ...recordingManager(store) }
 }
 
 t.test('a held resource found taken while waiting: the acquisition fails with CONCURRENT_REQUEST and gives everything back', async (t) => {
-  const { holdB, holder, manager, events } = await bHeldElsewhere(alteredStore(() => ({ extend: async () => false })))
-  const error = await manager.acquire(['A', 'B'], { ttlMs: 60, waitMs: 2000 }).catch((err: unknown) => err)
+  const { holdB, holder, manager, events } = await bHeldElsewhere(alteredStore(() => ({ renew: async () => false })))
+  const error = await manager.acquire(['A', 'B'], { leaseMs: 60, waitMs: 2000 }).catch((err: unknown) => err)
   t.match(error, { code: 'CONCURRENT_REQUEST', statusCode: 409, retryAfter: 1, message: /lock on A was lost/ })
   t.same(types(events), ['contended', 'lost'])
   await (await holder.acquire('A', { waitMs: 0 })).release()
@@ -28,7 +28,7 @@ t.test('a held resource found taken while waiting: the acquisition fails with CO
 
 t.test('a held resource found taken while the last one is on its way: the acquisition fails all the same', async (t) => {
   const store = alteredStore((inner) => ({
-    extend: async () => false,
+    renew: async () => false,
     acquire: async (request) => {
       const result = await inner.acquire(request)
       if (request.resource === 'B') await sleep(100) // the renewal of A runs meanwhile
@@ -36,7 +36,7 @@ t.test('a held resource found taken while the last one is on its way: the acquis
     }
   }))
   const { manager, events } = recordingManager(store)
-  await t.rejects(manager.acquire(['A', 'B'], { ttlMs: 60 }), { code: 'CONCURRENT_REQUEST', message: /lock on A was lost/ })
+  await t.rejects(manager.acquire(['A', 'B'], { leaseMs: 60 }), { code: 'CONCURRENT_REQUEST', message: /lock on A was lost/ })
   t.same(types(events), ['lost'])
   await (await recordingManager(store).manager.acquire(['A', 'B'], { waitMs: 0 })).release()
   t.pass('A and B were given back')
@@ -45,34 +45,42 @@ t.test('a held resource found taken while the last one is on its way: the acquis
 t.test('a renewal that cannot reach the store is reported and tried again at the next tick; the wait goes on', async (t) => {
   let failures = 1
   const store = alteredStore((inner) => ({
-    extend: async (resource, token, ttlMs) => {
+    renew: async (resource, token, leaseMs) => {
       if (failures-- > 0) throw new Error('store down')
-      return await inner.extend(resource, token, ttlMs)
+      return await inner.renew(resource, token, leaseMs)
     }
   }))
   const { holdB, holder, manager, events } = await bHeldElsewhere(store)
-  const waiting = manager.acquire(['A', 'B'], { ttlMs: 300, waitMs: 2000 })
-  await sleep(500) // renewals at 100 ms (fails) and 200 ms (renews A before its lease ends at 300 ms), …
+  const waiting = manager.acquire(['A', 'B'], { leaseMs: 3000, waitMs: 10_000 })
+  await sleep(2300) // renewals at 1 s (fails) and 2 s (renews A before its lease ends at 3 s)
   await t.rejects(holder.acquire('A', { waitMs: 0 }), { code: 'CONCURRENT_REQUEST' }, 'A survived the failed renewal')
   await holdB.release()
   const both = await waiting
-  t.match(events, [{ type: 'contended' }, { type: 'store-error', operation: 'extend', resources: ['A', 'B'], degraded: false }, { type: 'acquired' }])
+  t.match(events, [{ type: 'contended' }, { type: 'store-error', operation: 'renew', resources: ['A', 'B'], degraded: false }, { type: 'acquired' }])
   t.equal(await both.release(), true)
 })
 
 t.test('a renewal still on its way when the acquisition completes changes nothing', async (t) => {
+  let sent = false
+  let letAnswer = (): void => {}
+  const answer = new Promise<void>((resolve) => { letAnswer = resolve })
+  let answered = false
   const store = alteredStore(() => ({
-    extend: async () => {
-      await sleep(300)
+    renew: async () => {
+      sent = true
+      await answer
+      answered = true
       return false // would report a loss, had the acquisition still been waiting
     }
   }))
   const { holdB, manager, events } = await bHeldElsewhere(store)
-  const waiting = manager.acquire(['A', 'B'], { ttlMs: 900, waitMs: 2000 })
-  await sleep(400) // the renewal went out at 300 ms and answers at 600 ms
+  const waiting = manager.acquire(['A', 'B'], { leaseMs: 3000, waitMs: 10_000 })
+  await waitUntil(() => sent, 'the renewal of A to go out')
   await holdB.release()
   const both = await waiting
-  await sleep(250)
+  letAnswer()
+  await waitUntil(() => answered, 'the renewal to answer')
+  await sleep(10)
   t.same(types(events), ['contended', 'acquired'], 'no loss reported')
   t.equal(both.signal.aborted, false)
   t.equal(await both.release(), true)

@@ -1,6 +1,7 @@
 export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, databaseUrl, redisUrl } from './defaults.js'
 export { freshDatabase } from './fresh-database.js'
 export { freePort } from './free-port.js'
+export { redisClient } from './redis-client.js'
 export { redisPrefix, type RedisPrefix } from './redis-prefix.js'
 export { startPostgres, type StartPostgresOptions, type ThrowawayPostgres } from './start-postgres.js'
 export { startRedis, type StartRedisOptions, type ThrowawayRedis } from './start-redis.js'

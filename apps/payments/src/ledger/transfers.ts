@@ -1,8 +1,9 @@
 import { and, eq, or } from 'drizzle-orm'
+import { LockLostError } from '@moolah/fastify-wallet-lock'
 import type { Database, Db } from '../db/database.js'
 import { transfers, wallets } from '../db/schema.js'
 import { statement } from '../db/statement.js'
-import { AmountTooLarge, CurrencyMismatch, InsufficientFunds, LockLost, SameWallet, TransferNotFound, WalletNotFound } from '../errors.js'
+import { AmountTooLarge, CurrencyMismatch, InsufficientFunds, SameWallet, TransferNotFound, WalletNotFound } from '../errors.js'
 import { sameRequest } from './exactly-once.js'
 import { isId } from './ids.js'
 import { transferView } from './views.js'
@@ -50,7 +51,8 @@ export async function createTransfer(database: Database, input: CreateTransfer) 
     case 'DESTINATION_NOT_FOUND': throw new WalletNotFound(toWalletId)
     case 'SAME_WALLET': throw new SameWallet()
     case 'CURRENCY_MISMATCH': throw new CurrencyMismatch(input.currency)
-    case 'LOCK_LOST': throw new LockLost()
+    // the lease ran out and a newer holder (a greater fence) already wrote the wallet
+    case 'LOCK_LOST': throw new LockLostError(fromWalletId)
     case 'INSUFFICIENT_FUNDS': throw new InsufficientFunds()
     case 'AMOUNT_TOO_LARGE': throw new AmountTooLarge()
   }

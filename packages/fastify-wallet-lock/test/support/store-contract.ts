@@ -1,25 +1,29 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { waitUntil } from '@moolah/test-utils'
 import type { Test } from 'tap'
-import type { WalletLockEvent } from '../../src/events.js'
-import type { WalletLockManager } from '../../src/lock-manager.js'
-import type { LockStore } from '../../src/store.js'
+import type { WalletLockEvent, WalletLockManager, WalletLockManagerOptions, WalletLockStore } from '../../src/index.js'
 import { recordingManager } from './manager.js'
 
 /** What one test needs: managers that each talk to the store over their own connection. */
 export interface LockFixture {
   /** A store on a new connection (memory: the one shared store). */
-  store(): LockStore
+  store(): WalletLockStore
 }
 
 export interface Managed {
   manager: WalletLockManager
-  store: LockStore
+  store: WalletLockStore
   events: WalletLockEvent[]
 }
 
-export function managed(fixture: LockFixture): Managed {
+export function managed(fixture: LockFixture, options: Partial<Pick<WalletLockManagerOptions, 'pollMs'>> = {}): Managed {
   const store = fixture.store()
-  return { store, ...recordingManager(store) }
+  return { store, ...recordingManager(store, options) }
+}
+
+/** Three managers on their own connections: the shape of three processes. */
+function threeManaged(fixture: LockFixture): [Managed, Managed, Managed] {
+  return [managed(fixture), managed(fixture), managed(fixture)]
 }
 
 /** Counts overlapping critical sections and their total. */
@@ -39,10 +43,11 @@ class Section {
 const types = (events: WalletLockEvent[]): string[] => events.map((event) => event.type)
 
 /**
- * The behaviour every store must show, run against memory, a single Redis and a Redis Cluster.
- * `setup` gives a fixture whose stores share one lock space (one prefix).
+ * What every WalletLockStore must do, with the plugin's manager on top of it and several
+ * connections sharing the store. Each store-*.test.ts runs it against one kind of store (memory,
+ * a single Redis, a Redis Cluster); `setup` gives a fixture whose stores share one lock space.
  */
-export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): void {
+export function storeContract(t: Test, setup: (t: Test) => Promise<LockFixture>): void {
   t.test('mutual exclusion: concurrent withLock callers on several connections never overlap', async (t) => {
     const fixture = await setup(t)
     const clients = Array.from({ length: 4 }, () => managed(fixture))
@@ -68,14 +73,12 @@ export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): vo
     const fixture = await setup(t)
     const a = managed(fixture)
     const b = managed(fixture)
-    const held = await a.manager.acquire('wallet-1', { ttlMs: 3000 })
-    const started = Date.now()
+    const held = await a.manager.acquire('wallet-1', { leaseMs: 3000 })
     const error = await b.manager.acquire('wallet-1', { waitMs: 0 }).catch((err: unknown) => err) as Error & { code: string, statusCode: number, retryAfter: number }
-    t.ok(Date.now() - started < 200, 'answers at once')
     t.equal(error.code, 'CONCURRENT_REQUEST')
     t.equal(error.statusCode, 409)
     t.ok(error.retryAfter >= 1 && error.retryAfter <= 3, `retryAfter ${error.retryAfter} s follows the holder's lease`)
-    t.same(types(b.events), ['contended', 'timeout'])
+    t.same(types(b.events), ['contended', 'timeout'], 'busy at the first attempt, and no wait')
     t.equal(await held.release(), true)
     t.same(types(a.events), ['acquired', 'released'])
     const again = await b.manager.acquire('wallet-1', { waitMs: 0 })
@@ -85,33 +88,34 @@ export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): vo
 
   t.test('a release hands the lock to the waiters promptly, first come first served', async (t) => {
     const fixture = await setup(t)
-    const clients = Array.from({ length: 4 }, () => managed(fixture))
+    // re-checks far apart: only the hand-offs themselves can wake the waiters in time
+    const clients = Array.from({ length: 4 }, () => managed(fixture, { pollMs: 60_000 }))
     const [first, ...waiters] = clients as [Managed, ...Managed[]]
-    const holder = await first.manager.acquire('wallet-1')
+    const holder = await first.manager.acquire('wallet-1', { leaseMs: 60_000 })
     const order: number[] = []
     const waits = []
-    for (const [i, { manager }] of waiters.entries()) {
-      waits.push(manager.withLock('wallet-1', async () => { order.push(i) }))
-      await sleep(30) // each waiter is queued before the next arrives
+    let queuedAt = 0
+    for (const [i, { manager, events }] of waiters.entries()) {
+      waits.push(manager.withLock('wallet-1', async () => { order.push(i) }, { waitMs: 30_000, leaseMs: 60_000 }))
+      // queued (busy at its first attempt, which queues it) before the next arrives
+      await waitUntil(() => events.some((event) => event.type === 'contended'), `waiter ${i} to queue`, 10_000, 2)
+      if (i === 0) queuedAt = Date.now()
     }
+    await sleep(50)
     const releasedAt = Date.now()
     await holder.release()
     await Promise.all(waits)
     t.same(order, [0, 1, 2], 'FIFO')
-    t.ok(Date.now() - releasedAt < 100, `three hand-offs took ${Date.now() - releasedAt} ms, not polling intervals`)
+    t.ok(Date.now() - releasedAt < 20_000, `three hand-offs took ${Date.now() - releasedAt} ms: handed over, not found by a re-check (60 s apart) or a lease end (60 s)`)
     const acquired = waiters[0]?.events.find((event) => event.type === 'acquired')
-    t.ok(acquired !== undefined && acquired.type === 'acquired' && acquired.waitedMs >= 60, 'waitedMs counts the wait')
+    t.ok(acquired !== undefined && acquired.type === 'acquired' && acquired.waitedMs >= releasedAt - queuedAt, 'waitedMs counts the wait')
   })
 
   t.test('a holder that never releases loses the lock when its lease ends; the next waiter gets it', async (t) => {
     const fixture = await setup(t)
-    const a = managed(fixture)
-    const b = managed(fixture)
-    const c = managed(fixture)
-    const stale = await a.manager.acquire('wallet-1', { ttlMs: 200 })
-    const started = Date.now()
-    const next = await b.manager.acquire('wallet-1', { waitMs: 2000, ttlMs: 5000 })
-    t.ok(Date.now() - started < 500, `the waiter took over ${Date.now() - started} ms after, soon after the lease ended`)
+    const [a, b, c] = threeManaged(fixture)
+    const stale = await a.manager.acquire('wallet-1', { leaseMs: 200 })
+    const next = await b.manager.acquire('wallet-1', { waitMs: 10_000, leaseMs: 5000 })
     t.equal(stale.signal.aborted, true, 'the stale holder was told')
     t.match(stale.signal.reason, { code: 'CONCURRENT_REQUEST', statusCode: 409 })
     t.same(types(a.events), ['acquired', 'lost'])
@@ -119,8 +123,8 @@ export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): vo
     t.ok(next.fence > stale.fence, 'the new holder has a greater fence')
 
     t.equal(await stale.release(), false, 'the late release reports the lock was not held')
-    t.equal(await stale.extend(), false, 'and the stale holder cannot extend')
-    t.equal(await next.extend(), true, "the new holder's lock survived the stale release")
+    t.equal(await stale.renew(), false, 'and the stale holder cannot renew')
+    t.equal(await next.renew(), true, "the new holder's lock survived the stale release")
     await t.rejects(c.manager.acquire('wallet-1', { waitMs: 0 }), { code: 'CONCURRENT_REQUEST' })
     await next.release()
   })
@@ -129,29 +133,30 @@ export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): vo
     const fixture = await setup(t)
     const a = managed(fixture)
     const b = managed(fixture)
+    // two leases long; renewed every 500 ms, so a renewal may come 1 s late on a loaded machine
     const result = await a.manager.withLock('wallet-1', async (lock) => {
       for (let i = 0; i < 6; i++) {
-        await sleep(100)
+        await sleep(500)
         await t.rejects(b.manager.acquire('wallet-1', { waitMs: 0 }), { code: 'CONCURRENT_REQUEST' }, 'still held')
       }
       t.equal(lock.signal.aborted, false, 'never lost')
       return 'done'
-    }, { ttlMs: 150 })
+    }, { leaseMs: 1500 })
     t.equal(result, 'done')
     t.notOk(types(a.events).includes('lost'))
     const after = await b.manager.acquire('wallet-1', { waitMs: 0 })
     await after.release()
   })
 
-  t.test('extend lengthens the lease; a lock taken from under its holder is reported lost', async (t) => {
+  t.test('renew lengthens the lease; a lock taken from under its holder is reported lost', async (t) => {
     const fixture = await setup(t)
     const a = managed(fixture)
-    const lock = await a.manager.acquire('wallet-1', { ttlMs: 150 })
-    t.equal(await lock.extend(1000), true)
-    await sleep(250)
-    t.equal(lock.signal.aborted, false, 'the longer lease holds')
+    const lock = await a.manager.acquire('wallet-1', { leaseMs: 300 })
+    t.equal(await lock.renew(10_000), true)
+    await sleep(600)
+    t.equal(lock.signal.aborted, false, 'the longer lease holds past the first one')
     await a.store.release('wallet-1', lock.token) // as if the store had lost it
-    t.equal(await lock.extend(), false)
+    t.equal(await lock.renew(), false)
     t.equal(lock.signal.aborted, true)
     t.match(a.events.at(-1), { type: 'lost', reason: 'taken' })
     t.equal(await lock.release(), false)
@@ -190,16 +195,13 @@ export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): vo
 
   t.test('several resources: a wait for a later one longer than the lease never loses the earlier ones', async (t) => {
     const fixture = await setup(t)
-    const a = managed(fixture)
-    const b = managed(fixture)
-    const c = managed(fixture)
-    const holdB = await b.manager.acquire('B', { ttlMs: 5000 })
-    const waiting = a.manager.acquire(['A', 'B'], { ttlMs: 200, waitMs: 5000 })
-    await sleep(700) // three and a half leases
+    const [a, b, c] = threeManaged(fixture)
+    const holdB = await b.manager.acquire('B', { leaseMs: 10_000 })
+    const waiting = a.manager.acquire(['A', 'B'], { leaseMs: 900, waitMs: 10_000 })
+    await sleep(2000) // over two leases; renewed every 300 ms
     await t.rejects(c.manager.acquire('A', { waitMs: 0 }), { code: 'CONCURRENT_REQUEST' }, 'A is still held: renewed while waiting for B')
     await holdB.release()
     const both = await waiting
-    await sleep(20)
     t.equal(both.signal.aborted, false, 'its lease runs from the last renewal, not from the first grant')
     t.notOk(types(a.events).includes('lost'))
     await t.rejects(c.manager.acquire('A', { waitMs: 0 }), { code: 'CONCURRENT_REQUEST' })
@@ -208,9 +210,7 @@ export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): vo
 
   t.test('a waiter that gives up (timeout or abort) leaves the queue and is never handed the lock', async (t) => {
     const fixture = await setup(t)
-    const a = managed(fixture)
-    const b = managed(fixture)
-    const c = managed(fixture)
+    const [a, b, c] = threeManaged(fixture)
     const holder = await a.manager.acquire('wallet-1')
     await t.rejects(b.manager.acquire('wallet-1', { waitMs: 80 }), { code: 'CONCURRENT_REQUEST' })
     const controller = new AbortController()
@@ -236,28 +236,28 @@ export function lockSuite(t: Test, setup: (t: Test) => Promise<LockFixture>): vo
     const [first, second] = await Promise.all([lock.release(), lock.release()])
     t.equal(first, true)
     t.equal(second, true)
-    t.equal(await lock.extend(), false, 'a released lock cannot be extended')
+    t.equal(await lock.renew(), false, 'a released lock cannot be renewed')
     t.same(types(a.events), ['acquired', 'released'])
 
     const racing = await a.manager.acquire('wallet-1')
-    const extending = racing.extend()
+    const renewing = racing.renew()
     await racing.release()
-    t.equal(await extending, false, 'an extension that crosses a release does not revive the lock')
+    t.equal(await renewing, false, 'a renewal that crosses a release does not revive the lock')
   })
 
-  t.test('concurrent extends of a lock taken from under its holder report the loss once', async (t) => {
+  t.test('concurrent renewals of a lock taken from under its holder report the loss once', async (t) => {
     const fixture = await setup(t)
     const a = managed(fixture)
     const lock = await a.manager.acquire('wallet-1')
     await a.store.release('wallet-1', lock.token)
-    t.same(await Promise.all([lock.extend(), lock.extend()]), [false, false])
+    t.same(await Promise.all([lock.renew(), lock.renew()]), [false, false])
     t.same(types(a.events), ['acquired', 'lost'])
 
     const other = await a.manager.acquire('wallet-2')
     await a.store.release('wallet-2', other.token)
-    const extending = other.extend()
+    const renewing = other.renew()
     await other.release()
-    t.equal(await extending, false)
+    t.equal(await renewing, false)
     t.same(types(a.events).slice(2), ['acquired', 'released'], 'a loss found after the release is not reported')
   })
 }

@@ -1,3 +1,5 @@
+import { waitFor } from '../wait.js'
+
 /** The fences a hand-off gives its waiter: its own and the last one reserved for its process. */
 export interface HandedOver {
   fence: number
@@ -49,26 +51,9 @@ export class HandOffBox {
       this.#early.delete(id)
       return Promise.resolve(early.handedOver)
     }
-    return new Promise((resolve, reject) => {
-      const settle = (): void => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        this.#waiting.delete(id)
-      }
-      const onAbort = (): void => {
-        settle()
-        reject(signal?.reason)
-      }
-      const timer = setTimeout(() => {
-        settle()
-        resolve(undefined)
-      }, ms)
-      if (signal?.aborted === true) return onAbort() // aborted while the last re-check was on its way
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#waiting.set(id, (handedOver) => {
-        settle()
-        resolve(handedOver)
-      })
-    })
+    return waitFor<HandedOver | undefined>((wake) => {
+      this.#waiting.set(id, wake)
+      return () => this.#waiting.delete(id)
+    }, ms, signal, () => undefined)
   }
 }
