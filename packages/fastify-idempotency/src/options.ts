@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '@moolah/plugin-kit'
 import type { IdempotencyEventListener } from './events.js'
 import { defaultFingerprint } from './fingerprint.js'
 import type { IdempotencyStore } from './store.js'
@@ -40,7 +40,7 @@ export interface FastifyIdempotencyOptions extends IdempotencyRouteOptions {
   /** A store instance. Default: a Redis store on `redis` or `fastify.redis`, else a memory store. */
   store?: IdempotencyStore
   /** An ioredis `Redis` or `Cluster` for the default Redis store. */
-  redis?: Redis | Cluster
+  redis?: RedisClient
   /** Prefix of every storage key. Default `idempotency:`. */
   prefix?: string
   /** Timeout of every store call. Default 1000. */
@@ -72,7 +72,7 @@ export interface RouteSettings {
 
 export interface GlobalSettings {
   store: IdempotencyStore | undefined
-  redis: Redis | Cluster | undefined
+  redis: RedisClient | undefined
   prefix: string
   timeoutMs: number
   failMode: 'closed' | 'open'

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '@moolah/plugin-kit'
 import { DependencyUnavailableError, IdempotencyKeyInUseError, IdempotencyKeyInvalidError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, retryLater } from './errors.js'
 import { eventEmitter, type IdempotencyEvent, type IdempotencyEventBase } from './events.js'
 import { readIdempotencyKey } from './idempotency-key.js'
@@ -51,7 +51,7 @@ async function fastifyIdempotency(fastify: FastifyInstance, options: FastifyIdem
   }
 
   function defaultStore(): IdempotencyStore {
-    const redis = settings.redis ?? (fastify as unknown as { redis?: Redis | Cluster }).redis
+    const redis = settings.redis ?? (fastify as unknown as { redis?: RedisClient }).redis
     const created: IdempotencyStore = redis === undefined ? new MemoryStore() : new RedisStore({ client: redis })
     fastify.addHook('onClose', async () => { await created.close?.() })
     return created

@@ -1,10 +1,10 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '@moolah/plugin-kit'
 import { COMMIT, RELEASE, RENEW } from './redis-scripts.js'
 import type { Claim, ClaimResult, IdempotencyStore } from './store.js'
 
 export interface RedisStoreOptions {
   /** An ioredis `Redis` or `Cluster` (Redis ≥ 7.0); the store never closes it (its owner does). */
-  client: Redis | Cluster
+  client: RedisClient
 }
 
 /** The commands `defineCommand` adds to the client (EVALSHA with a NOSCRIPT fallback). */

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '@moolah/plugin-kit'
 import type { WalletLockEventListener } from './events.js'
 import type { FailMode } from './lock-manager.js'
 import type { LockStore } from './store.js'
@@ -8,7 +8,7 @@ export interface WalletLockPluginOptions {
   /** A lock store. Default: a Redis store on `redis` (or `fastify.redis`), else a memory store. */
   store?: LockStore
   /** An ioredis `Redis` or `Cluster` for the default Redis store; never closed by the plugin. */
-  redis?: Redis | Cluster
+  redis?: RedisClient
   /** Prefix of every Redis key and channel. Default `wallet-lock:`. */
   prefix?: string
   /** Longest wait for one Redis call. Default 1000 ms. */

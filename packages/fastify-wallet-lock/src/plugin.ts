@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient } from '@moolah/plugin-kit'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { WalletLockManager } from './lock-manager.js'
@@ -27,7 +27,7 @@ declare module 'fastify' {
 /** The given store, else a Redis store on `redis` or `fastify.redis`, else a memory store. */
 function chooseStore(fastify: FastifyInstance, options: ResolvedOptions): { store: LockStore, owned: boolean } {
   if (options.store !== undefined) return { store: options.store, owned: false }
-  const redis = options.redis ?? (fastify.hasDecorator('redis') ? (fastify as unknown as { redis: Redis | Cluster }).redis : undefined)
+  const redis = options.redis ?? (fastify.hasDecorator('redis') ? (fastify as unknown as { redis: RedisClient }).redis : undefined)
   if (redis === undefined) return { store: new MemoryLockStore(), owned: true }
   return { store: new RedisLockStore({ redis, prefix: options.prefix, timeoutMs: options.timeoutMs, pollMs: options.pollMs }), owned: true }
 }

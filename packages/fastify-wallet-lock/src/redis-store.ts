@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { RedisClient } from '@moolah/plugin-kit'
 import type { Cluster, Redis } from 'ioredis'
 import { Deadlines } from './deadlines.js'
 import { HandOffBox } from './hand-off-box.js'
@@ -7,7 +8,7 @@ import type { LockStore, StoreAcquireRequest, StoreAcquireResult } from './store
 
 export interface RedisLockStoreOptions {
   /** An ioredis `Redis` or `Cluster`; the store never closes it. */
-  redis: Redis | Cluster
+  redis: RedisClient
   /** Prepended to every key and to the hand-off channel. Default `wallet-lock:`. */
   prefix?: string
   /** Longest wait for any one Redis call. Default 1000 ms. */
@@ -43,7 +44,7 @@ export class RedisLockStore implements LockStore {
   #closed = false
 
   constructor(options: RedisLockStoreOptions) {
-    this.#redis = options.redis
+    this.#redis = options.redis as Redis | Cluster
     this.#prefix = options.prefix ?? 'wallet-lock:'
     this.#timeoutMs = options.timeoutMs ?? 1000
     this.#deadlines = new Deadlines(Math.max(5, Math.floor(this.#timeoutMs / 10)))
@@ -142,7 +143,7 @@ export class RedisLockStore implements LockStore {
     // ioredis re-subscribes a single-node client after a reconnect with a SUBSCRIBE whose promise
     // nobody handles (an unhandled rejection if the connection drops again). Instead the next
     // waiter subscribes again; waiters in between find their hand-off by re-checking.
-    const subscriber = this.#redis.isCluster ? this.#redis.duplicate() : (this.#redis as Redis).duplicate({ autoResubscribe: false })
+    const subscriber = this.#redis.isCluster ? (this.#redis as Cluster).duplicate() : (this.#redis as Redis).duplicate({ autoResubscribe: false })
     subscriber.on('close', () => {
       this.#subscribed = undefined
       this.#isSubscribed = false
