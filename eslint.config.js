@@ -15,5 +15,11 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
       'no-console': 'off'
     }
+  },
+  {
+    // CommonJS on purpose (the consumer test's require() path)
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
   }
 )

@@ -83,7 +83,7 @@ t.test('the subscriber reconnecting flushes L1, since invalidations may have bee
   const { app, events, redis } = await instance(t, server)
   await app.catalogCache.get('cold')
   t.equal((await app.catalogCache.get('cold')).tier, 'l1')
-  await redis.client('KILL', 'TYPE', 'pubsub')
+  await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
   await waitUntil(() => events.some((event) => event.type === 'invalidation' && event.origin === 'resync'), 'the resync after reconnect')
   t.equal((await app.catalogCache.get('cold')).tier, 'l2', 'L1 was flushed; the copy came from Redis')
 })

@@ -1,9 +1,16 @@
 import type { FastifyInstance } from 'fastify'
-import type { Cluster, Redis } from 'ioredis'
 import { OptionReader } from './options.js'
 
-/** An ioredis client: a single node (`Redis`) or a `Cluster`. */
-export type RedisClient = Redis | Cluster
+/**
+ * An ioredis client, a single node (`Redis`) or a `Cluster`, of ioredis 5 or 6, by the members
+ * the plugins check. Structural rather than imported: ioredis is an optional peer, and these
+ * types must compile where it is not installed.
+ */
+export interface RedisClient {
+  readonly isCluster: boolean
+  defineCommand(name: string, definition: { lua: string, numberOfKeys?: number }): void
+  duplicate(): unknown
+}
 
 /** The options every plugin reads to find its store. */
 export interface StoreOptions<S> {

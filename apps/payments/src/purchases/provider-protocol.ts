@@ -1,5 +1,5 @@
-import { Type, type TSchema } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+import { Type, type TSchema } from 'typebox'
+import { Value } from 'typebox/value'
 import type { FulfilmentRequest, ProviderOutcome, ProviderStatus } from './provider-port.js'
 
 // The JSON that the sandbox server and the HTTP provider client exchange (README, "Provider

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { loadCurrentCatalog, saveCatalogVersion, seedMissingCatalogs } from '../catalogs/catalog-store.js'
 import { isProvider, PROVIDERS, readFeed, type Provider } from '../catalogs/feed.js'

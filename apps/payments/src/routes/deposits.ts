@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createDeposit } from '../ledger/deposits.js'
 import { SerialLane } from '../ledger/serial-lane.js'

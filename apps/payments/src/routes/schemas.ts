@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type, type TSchema } from 'typebox'
 
 // Request and response schemas of the contract. They validate input (unknown properties
 // are rejected), serialize output and feed the OpenAPI document at /docs.

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { WalletNotFound } from '../errors.js'
 import { createTransfer, visibleTransfer } from '../ledger/transfers.js'

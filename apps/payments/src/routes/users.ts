@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createUser } from '../ledger/users.js'
 import { STORABLE_TEXT, User, withProblems } from './schemas.js'

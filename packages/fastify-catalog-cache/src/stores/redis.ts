@@ -48,7 +48,10 @@ return generation`
   }
 } as const
 
+/** The client's commands this store calls: the scripts it defines, and two of ioredis' own. */
 interface CatalogCacheCommands {
+  get(key: string): Promise<string | null>
+  publish(channel: string, message: string): Promise<number>
   catalogCacheLock(lock: string, generation: string, token: string, leaseMs: number): Promise<number>
   catalogCacheUnlock(lock: string, token: string): Promise<number>
   catalogCacheWrite(entry: string, generation: string, expected: number, payload: string, ttlMs: number): Promise<number>
