@@ -100,13 +100,12 @@ export const purchaseRoutes: FastifyPluginAsyncTypebox<PurchaseRoutesOptions> = 
       request.log.info({ err: error, purchaseId: purchase.id }, 'purchase outcome unknown; the settler will ask the provider')
       return answer(reply, purchase)
     }
-    try {
-      return answer(reply, { ...purchase, ...await settlePurchase(app.database, purchase.id, outcome) })
-    } catch (error) {
+    const settled = await settlePurchase(app.database, purchase.id, outcome).catch((error: unknown) => {
       // The provider's answer is not recorded: still pending, and the settler will ask again.
       request.log.warn({ err: error, purchaseId: purchase.id }, 'purchase outcome known but not recorded; the settler will ask the provider')
-      return answer(reply, purchase)
-    }
+      return undefined
+    })
+    return answer(reply, { ...purchase, ...settled })
   })
 
   app.get('/v1/purchases/:id', {

@@ -43,6 +43,10 @@ export class Api {
     return this.request({ method: 'POST', url: '/v1/transfers', token: user.apiKey, key, payload: { currency: 'ZAR', ...body } })
   }
 
+  purchase(user: TestUser, body: { walletId: string, provider?: string, productId: string, amount?: number, recipient?: string, reference?: string }, key: string = randomUUID()): Promise<LightMyRequestResponse> {
+    return this.request({ method: 'POST', url: '/v1/purchases', token: user.apiKey, key, payload: { provider: 'flash', ...body } })
+  }
+
   async balance(user: TestUser, walletId: string): Promise<number> {
     const response = await this.request({ method: 'GET', url: `/v1/wallets/${walletId}`, token: user.apiKey })
     return response.json().balance
