@@ -31,6 +31,8 @@ export class ScriptableProvider implements ProviderPort {
   unreachable = false
   closed = 0
   readonly #outcomes = new Map<string, ProviderStatus>()
+  /** The callers `hangsAfter` never answered, so a test can let them go at its end. */
+  readonly #hung: Array<(error: Error) => void> = []
 
   constructor (private readonly lateMs = 300) {}
 
@@ -47,7 +49,7 @@ export class ScriptableProvider implements ProviderPort {
         throw new Error('socket hang up')
       case RECIPIENT.hangsAfter:
         this.#fulfil(request.purchaseId)
-        return new Promise<never>(() => {})
+        return new Promise<never>((_resolve, reject) => { this.#hung.push(reject) })
       case RECIPIENT.late: {
         this.#outcomes.set(request.purchaseId, { status: 'processing' })
         const done = new Promise<ProviderOutcome>((resolve) => setTimeout(() => resolve(this.#fulfil(request.purchaseId)), this.lateMs))
@@ -68,6 +70,11 @@ export class ScriptableProvider implements ProviderPort {
 
   async close(): Promise<void> {
     this.closed++
+  }
+
+  /** Ends the calls `hangsAfter` left waiting (as a dead connection finally would). */
+  releaseHung(): void {
+    for (const reject of this.#hung.splice(0)) reject(new Error('connection gone'))
   }
 
   /** Fulfilments over all purchase ids: at most one each. */
