@@ -56,7 +56,7 @@ t.test('purchases across three instances sharing Postgres, Redis and one provide
       const ids = new Set(responses.map((response) => response.json().id))
       t.equal(ids.size, 1, `${recipient}: every answer names the same purchase`)
       t.ok(responses.every((response) => [201, 202].includes(response.statusCode)), 'completed or pending, nothing else')
-      const [id] = ids as Set<string>
+      const id = [...ids][0] as string
       t.equal(provider.fulfilCalls.filter((asked) => asked === id).length, 1, 'the provider was asked to fulfil it once')
       await waitUntil(async () => await statusOf(id) === 'completed', 'the purchase to complete', 20_000, 100)
       t.equal(provider.fulfilmentsOf(id), 1, 'one fulfilment')

@@ -225,4 +225,20 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
     t.equal(before.catalogVersion, '2026-11-20.1')
     t.equal(after.catalogVersion, '2026-12-01.1')
   })
+
+  await t.test('once recorded, a purchase stays the answer for its key when the catalog changes under a retry', async (t) => {
+    const { user, walletId } = await fundedWallet(5000)
+    const body = { walletId, productId: AIRTIME_10, amount: 1000, recipient: RECIPIENT.declined }
+    const first = await api.purchase(user, body, 'price-change')
+    t.equal(first.json().code, 'PURCHASE_FAILED')
+    const feed = await readFeed('flash')
+    await saveCatalogVersion(db, { ...feed, version: '2026-12-02.1', products: feed.products.map((p) => p.id === AIRTIME_10 ? { ...p, amount: 1100 } : p) })
+    await app.catalogCache.refresh('flash')
+    const retry = await api.purchase(user, body, 'price-change')
+    t.equal(retry.statusCode, 422)
+    t.match(retry.json(), { code: 'PURCHASE_FAILED', purchaseId: first.json().purchaseId }, 'not INVALID_AMOUNT: the recorded purchase answers')
+    const reused = await api.purchase(user, { ...body, reference: 'other' }, 'price-change')
+    t.equal(reused.json().code, 'IDEMPOTENCY_KEY_REUSED', 'a different request with the key is still refused')
+    t.equal((await api.purchase(user, body)).json().code, 'INVALID_AMOUNT', 'a new key meets the new price')
+  })
 })

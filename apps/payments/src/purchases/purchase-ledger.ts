@@ -140,7 +140,21 @@ export async function visiblePurchase(db: Db, userId: string, id: string): Promi
       .limit(1)
     : []
   if (row === undefined) throw new PurchaseNotFound(id)
-  const purchase = row.purchase
+  return purchaseView(row.purchase)
+}
+
+/**
+ * The purchase a key already recorded, for a retry the catalog now refuses (the product gone,
+ * its price changed): once recorded, a purchase stays the answer for its key. Error path only.
+ */
+export async function purchaseOfKey(db: Db, userId: string, key: string, fingerprint: string): Promise<PurchaseView | undefined> {
+  const [row] = await db.select().from(purchases).where(and(eq(purchases.principal, userId), eq(purchases.idempotencyKey, key))).limit(1)
+  if (row === undefined) return undefined
+  sameRequest(row.requestFingerprint, fingerprint)
+  return purchaseView(row)
+}
+
+function purchaseView(purchase: typeof purchases.$inferSelect): PurchaseView {
   return {
     id: purchase.id,
     walletId: purchase.walletId,

@@ -5,7 +5,7 @@ import type { Catalog } from '../catalogs/catalog-store.js'
 import { ProductCurrencyMismatch, PurchaseFailed, WalletNotFound } from '../errors.js'
 import { WalletDirectory } from '../ledger/wallet-directory.js'
 import { pricePurchase, type PricedPurchase } from '../purchases/pricing.js'
-import { recordPurchase, settlePurchase, visiblePurchase, type PurchaseView } from '../purchases/purchase-ledger.js'
+import { purchaseOfKey, recordPurchase, settlePurchase, visiblePurchase, type PurchaseView } from '../purchases/purchase-ledger.js'
 import type { ProviderOutcome, ProviderPort } from '../purchases/provider-port.js'
 import { withTimeout } from '../with-timeout.js'
 import { fenceOf, idempotencyOf, principalId } from './request-context.js'
@@ -38,8 +38,9 @@ const SETTLER_GRACE_MS = 1000
 export const purchaseRoutes: FastifyPluginAsyncTypebox<PurchaseRoutesOptions> = async (app, { provider }) => {
   const directory = new WalletDirectory(app.database)
   const { providerTimeoutMs } = app.config
-  // What the preHandler priced, for the handler of the same request.
-  const priced = new WeakMap<FastifyRequest, PricedPurchase>()
+  // What the preHandler decided, for the handler of the same request: the priced purchase, or
+  // the purchase its key recorded earlier.
+  const priced = new WeakMap<FastifyRequest, PricedPurchase | PurchaseView>()
 
   app.post('/v1/purchases', {
     config: {
@@ -70,15 +71,24 @@ export const purchaseRoutes: FastifyPluginAsyncTypebox<PurchaseRoutesOptions> = 
       const wallet = await directory.facts(body.walletId)
       if (wallet?.ownerId !== principalId(request)) throw new WalletNotFound(body.walletId)
       const catalog = await app.catalogCache.get<Catalog>(body.provider)
-      const purchase = pricePurchase(catalog.value, body)
-      if (purchase.currency !== wallet.currency) throw new ProductCurrencyMismatch(purchase.currency, wallet.currency)
-      priced.set(request, purchase)
+      try {
+        const purchase = pricePurchase(catalog.value, body)
+        if (purchase.currency !== wallet.currency) throw new ProductCurrencyMismatch(purchase.currency, wallet.currency)
+        priced.set(request, purchase)
+      } catch (refusal) {
+        const { key, fingerprint } = idempotencyOf(request)
+        const recorded = await app.database.bounded(purchaseOfKey(app.database.db, principalId(request), key, fingerprint))
+        if (recorded === undefined) throw refusal
+        priced.set(request, recorded)
+      }
     }
   }, async (request, reply) => {
     const body = request.body
+    const decided = priced.get(request) as PricedPurchase | PurchaseView
+    if ('id' in decided) return answer(reply, decided)
     const { key, fingerprint } = idempotencyOf(request)
     const { purchase, created } = await recordPurchase(app.database, {
-      ...priced.get(request) as PricedPurchase,
+      ...decided,
       userId: principalId(request),
       walletId: body.walletId,
       provider: body.provider,
