@@ -28,7 +28,7 @@ t.test('embedded mode (PGlite, in-process stores): purchases and their settler',
   t.equal(provider.closed, 0, 'a provider given to the app is closed by its owner')
 })
 
-t.test('without a provider option, the app chooses one from the config and closes it', async (t) => {
+t.test('without a provider option, the app chooses one from the config', async (t) => {
   const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100' })
   const api = new Api(app)
   const user = await api.createUser()
@@ -40,4 +40,19 @@ t.test('without a provider option, the app chooses one from the config and close
   t.equal(response.statusCode, 202, response.body)
   t.equal(await api.balance(user, walletId), 4000)
   await checkLedger(t, app.database.db)
+})
+
+t.test('shutdown stops the settler mid-question: the provider call is aborted, nothing more is asked', async (t) => {
+  const provider = new ScriptableProvider()
+  const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100', PURCHASE_SETTLE_MAX_SECONDS: '600' }, { provider })
+  const api = new Api(app)
+  const user = await api.createUser()
+  const walletId = (await api.createWallet(user)).id
+  t.equal((await api.deposit(walletId, 5000)).statusCode, 201)
+  provider.statusHangs = true
+  const ids: string[] = []
+  for (let i = 0; i < 2; i++) ids.push((await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.neverReached })).json().id)
+  await waitUntil(() => provider.statusCalls.length > 0, 'the settler to ask about the first purchase', 20_000)
+  await app.close()
+  t.same(provider.statusCalls, [ids[0]], 'the second purchase was not asked about after the stop')
 })

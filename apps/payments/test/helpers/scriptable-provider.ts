@@ -29,6 +29,10 @@ export class ScriptableProvider implements ProviderPort {
   readonly statusCalls: string[] = []
   /** While true, `status` cannot be asked (the provider is unreachable). */
   unreachable = false
+  /** While true, `status` answers nothing until its caller gives up (aborts). */
+  statusHangs = false
+  /** Runs before each answer of `fulfil` (once it has decided) and `status`: a test's fault injection. */
+  beforeAnswer: ((call: 'fulfil' | 'status') => Promise<void>) | undefined
   closed = 0
   readonly #outcomes = new Map<string, ProviderStatus>()
   /** The callers `hangsAfter` never answered, so a test can let them go at its end. */
@@ -58,13 +62,21 @@ export class ScriptableProvider implements ProviderPort {
           void done.then(resolve)
         })
       }
-      default: return this.#fulfil(request.purchaseId)
+      default: {
+        const outcome = this.#fulfil(request.purchaseId)
+        await this.beforeAnswer?.('fulfil')
+        return outcome
+      }
     }
   }
 
-  async status(purchaseId: string): Promise<ProviderStatus> {
+  async status(purchaseId: string, signal: AbortSignal): Promise<ProviderStatus> {
     this.statusCalls.push(purchaseId)
     if (this.unreachable) throw new Error('provider unreachable')
+    if (this.statusHangs) {
+      return new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
+    }
+    await this.beforeAnswer?.('status')
     return this.#outcomes.get(purchaseId) ?? { status: 'not-found' }
   }
 
