@@ -101,7 +101,7 @@ export async function recordPurchase(database: Database, input: RecordPurchase):
         }
       }
     case 'WALLET_NOT_FOUND': throw new WalletNotFound(input.walletId)
-    /* c8 ignore next -- the route checks the wallet's currency (cached) before the posting; this is its backstop */
+    // The route checks the currency (cached) before the posting; this is its backstop.
     case 'CURRENCY_MISMATCH': throw new ProductCurrencyMismatch(input.currency, 'another currency')
     case 'LOCK_LOST': throw new LockLost()
     case 'INSUFFICIENT_FUNDS': throw new InsufficientFunds()
