@@ -91,6 +91,19 @@ t.test('purchases across three instances sharing Postgres, Redis and one provide
     await checkLedger(t, db)
   })
 
+  await t.test('a purchase whose lock another holder has is left to that holder', async (t) => {
+    const { user, walletId } = await fundedUser(1000)
+    const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.droppedAfter })
+    const id = response.json().id as string
+    const held = await (apps[0] as (typeof apps)[number]).walletLock.acquire(`purchase:${id}`)
+    await sleep(2500) // past the moment it becomes due (PROVIDER_TIMEOUT_MS + 1 s), several settler passes
+    t.equal(provider.statusCalls.filter((asked) => asked === id).length, 0, 'no settler asked about it')
+    t.equal(await statusOf(id), 'pending')
+    await held.release()
+    await waitUntil(async () => await statusOf(id) === 'completed', 'a settler to complete it once free', 20_000, 100)
+    await checkLedger(t, db)
+  })
+
   await t.test('an instance gone between the debit and the provider\'s answer: another instance\'s settler finishes the purchase', async (t) => {
     const { user, walletId } = await fundedUser(5000)
     // Its provider timeout is long: while the request waits, the purchase is not due for the others.
