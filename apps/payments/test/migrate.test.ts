@@ -15,7 +15,7 @@ t.test('three instances starting at once against an empty database migrate it on
   const journal = (await import('../drizzle/meta/_journal.json', { with: { type: 'json' } })).default
   t.equal(migrations.length, journal.entries.length, 'each migration recorded exactly once')
   const tables = await sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`
-  t.same(tables.map((row) => row.tablename), ['catalog_versions', 'deposits', 'journal_entries', 'transfers', 'users', 'wallets'])
+  t.same(tables.map((row) => row.tablename), ['catalog_versions', 'deposits', 'journal_entries', 'purchases', 'transfers', 'users', 'wallets'])
 
   const again = await buildApp(testConfig({ DATABASE_URL: url }), { logger: false })
   await again.close()
