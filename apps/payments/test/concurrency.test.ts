@@ -2,23 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freshDatabase, redisPrefix } from '@moolah/test-utils'
 import { sql } from 'drizzle-orm'
-import type { LightMyRequestResponse } from 'fastify'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { Api, type TestUser } from './helpers/api.js'
+import { Api, type TestUser, untilFinal } from './helpers/api.js'
 import { startApp } from './helpers/app.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
 
 const AMOUNT = 700
-
-/** Sends until the answer is final: 409s (lock busy, key in flight) are retried with the same key. */
-async function untilFinal(send: () => Promise<LightMyRequestResponse>): Promise<LightMyRequestResponse> {
-  for (;;) {
-    const response = await send()
-    if (response.statusCode !== 409) return response
-    await sleep(5 + Math.random() * 20)
-  }
-}
 
 t.test('three instances sharing Postgres and Redis', async (t) => {
   const { prefix, url } = redisPrefix(t)

@@ -11,9 +11,7 @@ t.test('embedded mode (PGlite, in-process stores): purchases and their settler',
   const provider = new ScriptableProvider(200)
   const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100', PURCHASE_SETTLE_MAX_SECONDS: '1' }, { provider })
   const api = new Api(app)
-  const user = await api.createUser()
-  const walletId = (await api.createWallet(user)).id
-  t.equal((await api.deposit(walletId, 5000)).statusCode, 201)
+  const { user, walletId } = await api.fundedWallet(5000)
 
   const bought = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils })
   t.equal(bought.statusCode, 201, bought.body)
@@ -31,9 +29,7 @@ t.test('embedded mode (PGlite, in-process stores): purchases and their settler',
 t.test('without a provider option, the app chooses one from the config', async (t) => {
   const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100' })
   const api = new Api(app)
-  const user = await api.createUser()
-  const walletId = (await api.createWallet(user)).id
-  t.equal((await api.deposit(walletId, 5000)).statusCode, 201)
+  const { user, walletId } = await api.fundedWallet(5000)
   const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils })
   // MERGE: the sandbox fulfils this at once (201) once provider-choice.ts wires it; until then
   // no adapter answers and the purchase waits, pending, with its money in the settlement account.
@@ -46,9 +42,7 @@ t.test('shutdown stops the settler mid-question: the provider call is aborted, n
   const provider = new ScriptableProvider()
   const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100', PURCHASE_SETTLE_MAX_SECONDS: '600' }, { provider })
   const api = new Api(app)
-  const user = await api.createUser()
-  const walletId = (await api.createWallet(user)).id
-  t.equal((await api.deposit(walletId, 5000)).statusCode, 201)
+  const { user, walletId } = await api.fundedWallet(5000)
   provider.statusHangs = true
   const ids: string[] = []
   for (let i = 0; i < 2; i++) ids.push((await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.neverReached })).json().id)

@@ -11,9 +11,7 @@ t.test('Postgres hung after the provider fulfilled: 202 pending, and the settler
   const provider = new ScriptableProvider()
   const app = await startApp(t, { DATABASE_URL: pg.url, REDIS_URL: url, REDIS_KEY_PREFIX: prefix, PROVIDER_TIMEOUT_MS: '500' }, { provider })
   const api = new Api(app)
-  const user = await api.createUser()
-  const walletId = (await api.createWallet(user)).id
-  t.equal((await api.deposit(walletId, 5000)).statusCode, 201)
+  const { user, walletId } = await api.fundedWallet(5000)
 
   // The provider fulfils, and Postgres hangs before the outcome is recorded: the request cannot
   // record it (2.5 s deadline), and the settler cannot read its work meanwhile.

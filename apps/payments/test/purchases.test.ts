@@ -26,12 +26,6 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   const api = new Api(app)
   const db = app.database.db
 
-  const fundedWallet = async (amount: number, currency = 'ZAR'): Promise<{ user: TestUser, walletId: string }> => {
-    const user = await api.createUser()
-    const wallet = await api.createWallet(user, currency)
-    if (amount > 0 && (await api.deposit(wallet.id, amount)).statusCode !== 201) throw new Error('deposit failed')
-    return { user, walletId: wallet.id }
-  }
   const getPurchase = async (user: TestUser, id: string) => (await api.request({ method: 'GET', url: `/v1/purchases/${id}`, token: user.apiKey })).json()
   const settled = async (user: TestUser, id: string) => {
     await waitUntil(async () => (await getPurchase(user, id)).status !== 'pending', `purchase ${id} to settle`, 20_000, 100)
@@ -39,7 +33,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   }
 
   await t.test('fulfilled at once: 201 completed with its fulfilment, the catalog version, and the money with the settlement account', async (t) => {
-    const { user, walletId } = await fundedWallet(5000)
+    const { user, walletId } = await api.fundedWallet(5000)
     const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils, reference: 'for mom' })
     t.equal(response.statusCode, 201, response.body)
     const purchase = response.json()
@@ -75,7 +69,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('a ranged product takes an amount inside its range; electricity goes to a meter', async (t) => {
-    const { user, walletId } = await fundedWallet(10_000)
+    const { user, walletId } = await api.fundedWallet(10_000)
     const airtime = await api.purchase(user, { walletId, productId: AIRTIME_ANY, amount: 1234, recipient: RECIPIENT.fulfils })
     t.equal(airtime.statusCode, 201, airtime.body)
     t.equal(airtime.json().amount, 1234)
@@ -91,7 +85,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
 
   await t.test('declined, or failed for certain: 422 PURCHASE_FAILED with the purchase id, refunded in its own movement', async (t) => {
     for (const [recipient, failureCode] of [[RECIPIENT.declined, 'DECLINED'], [RECIPIENT.fails, 'PROVIDER_ERROR']] as const) {
-      const { user, walletId } = await fundedWallet(5000)
+      const { user, walletId } = await api.fundedWallet(5000)
       const key = randomUUID()
       const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient }, key)
       t.equal(response.statusCode, 422, response.body)
@@ -115,7 +109,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('late success: 202 pending, then completed by the settler; a retry answers the current state', async (t) => {
-    const { user, walletId } = await fundedWallet(5000)
+    const { user, walletId } = await api.fundedWallet(5000)
     const key = randomUUID()
     const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.late }, key)
     t.equal(response.statusCode, 202, response.body)
@@ -136,7 +130,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('dropped after fulfilment: 202 pending, then completed', async (t) => {
-    const { user, walletId } = await fundedWallet(5000)
+    const { user, walletId } = await api.fundedWallet(5000)
     const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.droppedAfter })
     t.equal(response.statusCode, 202, response.body)
     t.match(await settled(user, response.json().id), { status: 'completed' })
@@ -146,7 +140,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('never reached: 202 pending, failed and refunded only past PURCHASE_SETTLE_MAX_SECONDS', async (t) => {
-    const { user, walletId } = await fundedWallet(5000)
+    const { user, walletId } = await api.fundedWallet(5000)
     const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.neverReached })
     t.equal(response.statusCode, 202, response.body)
     const id = response.json().id
@@ -160,7 +154,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('a provider that cannot be asked keeps the purchase pending, even past the deadline', async (t) => {
-    const { user, walletId } = await fundedWallet(5000)
+    const { user, walletId } = await api.fundedWallet(5000)
     provider.unreachable = true
     const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.droppedAfter })
     t.equal(response.statusCode, 202)
@@ -173,7 +167,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('refusals before recording release the key and record nothing', async (t) => {
-    const { user, walletId } = await fundedWallet(500)
+    const { user, walletId } = await api.fundedWallet(500)
     const usd = await api.createWallet(user, 'USD')
     const key = randomUUID()
     const cases: Array<[Record<string, unknown>, number, string]> = [
@@ -203,7 +197,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('a purchase is visible to its owner only', async (t) => {
-    const { user, walletId } = await fundedWallet(5000)
+    const { user, walletId } = await api.fundedWallet(5000)
     const stranger = await api.createUser('Sipho')
     const id = (await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils })).json().id
     for (const [who, path] of [[stranger, id], [user, randomUUID()], [user, 'not-an-id']] as const) {
@@ -216,7 +210,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('a catalog refresh between two purchases: each records the version it was priced at', async (t) => {
-    const { user, walletId } = await fundedWallet(5000)
+    const { user, walletId } = await api.fundedWallet(5000)
     const before = (await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils })).json()
     // What POST /v1/catalog/flash/refresh does with a new feed: store a version, reload the cache.
     await saveCatalogVersion(db, { ...await readFeed('flash'), version: '2026-12-01.1' })
@@ -227,7 +221,7 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
   })
 
   await t.test('once recorded, a purchase stays the answer for its key when the catalog changes under a retry', async (t) => {
-    const { user, walletId } = await fundedWallet(5000)
+    const { user, walletId } = await api.fundedWallet(5000)
     const body = { walletId, productId: AIRTIME_10, amount: 1000, recipient: RECIPIENT.declined }
     const first = await api.purchase(user, body, 'price-change')
     t.equal(first.json().code, 'PURCHASE_FAILED')

@@ -27,16 +27,8 @@ export interface PurchaseView {
   settledAt: string | null
 }
 
-export interface RecordPurchase {
+export interface RecordPurchase extends Pick<PurchaseView, 'walletId' | 'provider' | 'productId' | 'catalogVersion' | 'amount' | 'currency' | 'recipient' | 'reference'> {
   userId: string
-  walletId: string
-  provider: ProviderName
-  productId: string
-  catalogVersion: string
-  amount: number
-  currency: string
-  recipient: string | null
-  reference: string | null
   idempotencyKey: string
   fingerprint: string
   /** Fencing token of the distributed lock this request holds on the paying wallet, if any. */
