@@ -74,7 +74,7 @@ export class Settler {
   }
 
   /** One look for due purchases, each worked by at most one instance. */
-  async settleDue(): Promise<void> {
+  async #settleDue(): Promise<void> {
     const { database, batchSize, log } = this.#options
     let due: DuePurchase[]
     try {
@@ -92,7 +92,7 @@ export class Settler {
   #schedule(): void {
     if (this.#stopping.signal.aborted) return
     this.#timer = setTimeout(() => {
-      this.#pass = this.settleDue().finally(() => this.#schedule())
+      this.#pass = this.#settleDue().finally(() => this.#schedule())
     }, this.#options.intervalMs)
   }
 
