@@ -39,7 +39,7 @@ t.test('three instances sharing Postgres and Redis', async (t) => {
     }))
     const outcomes = responses.map((response) => response.statusCode === 201 ? 'created' : response.json().code)
     t.equal(outcomes.filter((o) => o === 'created').length, 100, 'exactly 100 succeed')
-    t.equal(outcomes.filter((o) => o === 'INSUFFICIENT_FUNDS').length, 200, 'the rest are INSUFFICIENT_FUNDS')
+    t.equal(outcomes.filter((o) => o === 'INSUFFICIENT_FUNDS').length, 200, `the rest are INSUFFICIENT_FUNDS (${[...new Set(outcomes)].join(', ')})`)
     t.equal(await api.balance(user, walletId), 0, 'the final balance is 0')
     await checkLedger(t, db)
   })
@@ -83,7 +83,7 @@ t.test('three instances sharing Postgres and Redis', async (t) => {
     }))
     storming = false
     await vandal
-    t.ok(responses.every((r) => r.statusCode === 201 || r.json().code === 'INSUFFICIENT_FUNDS'), 'every answer is a transfer or INSUFFICIENT_FUNDS')
+    t.ok(responses.every((r) => r.statusCode === 201 || r.json().code === 'INSUFFICIENT_FUNDS'), `every answer is a transfer or INSUFFICIENT_FUNDS (${[...new Set(responses.map((r) => `${r.statusCode} ${r.json().code ?? ''}`))].join(', ')})`)
     const balanceA = await api.balance(a.user, a.walletId)
     const balanceB = await api.balance(b.user, b.walletId)
     t.ok(balanceA >= 0 && balanceB >= 0, 'no overdraft')
