@@ -166,6 +166,17 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
     await checkLedger(t, db)
   })
 
+  await t.test('an answer the ledger cannot record leaves the purchase pending, with its money held', async (t) => {
+    const { user, walletId } = await api.fundedWallet(5000)
+    const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.malformed })
+    t.equal(response.statusCode, 202, 'the outcome is not recorded: pending')
+    const id = response.json().id
+    await waitUntil(() => provider.statusCalls.filter((asked) => asked === id).length >= 2, 'the settler to try twice', 20_000, 100)
+    t.equal((await getPurchase(user, id)).status, 'pending')
+    t.equal(await api.balance(user, walletId), 4000)
+    await checkLedger(t, db)
+  })
+
   await t.test('refusals before recording release the key and record nothing', async (t) => {
     const { user, walletId } = await api.fundedWallet(500)
     const usd = await api.createWallet(user, 'USD')

@@ -17,7 +17,9 @@ export const RECIPIENT = {
   /** The connection drops before the request reaches the provider: never fulfilled. */
   neverReached: '+27000000404',
   /** Fulfilled on the provider's side, and the caller never hears back (its process is gone). */
-  hangsAfter: '+27000000777'
+  hangsAfter: '+27000000777',
+  /** A provider bug: "failed" without a failure code, an answer the ledger refuses to record. */
+  malformed: '+27000000888'
 } as const
 
 export class ScriptableProvider implements ProviderPort {
@@ -48,6 +50,7 @@ export class ScriptableProvider implements ProviderPort {
       case RECIPIENT.declined: return this.#settle(request.purchaseId, { status: 'failed', failureCode: 'DECLINED' })
       case RECIPIENT.fails: return this.#settle(request.purchaseId, { status: 'failed', failureCode: 'PROVIDER_ERROR' })
       case RECIPIENT.neverReached: throw new Error('connection reset before the request was sent')
+      case RECIPIENT.malformed: return this.#settle(request.purchaseId, { status: 'failed' } as ProviderOutcome)
       case RECIPIENT.droppedAfter:
         this.#fulfil(request.purchaseId)
         throw new Error('socket hang up')
