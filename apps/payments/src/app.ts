@@ -12,12 +12,14 @@ import { openDatabase, type Database } from './db/database.js'
 import { checkDependencies } from './dependency-checks.js'
 import { ServiceMetrics } from './metrics.js'
 import { registerOpenApi } from './openapi.js'
+import { loggerOptions, logController, type LogDestination } from './logging.js'
 import { installProblemHandlers, sendFrameworkProblem } from './problem.js'
 import { rateLimitOptions, unauthenticatedLimit } from './rate-limit.js'
 import { createRedisClient } from './redis-client.js'
 import { chooseProvider } from './purchases/provider-choice.js'
 import type { ProviderPort } from './purchases/provider-port.js'
 import { Settler } from './purchases/settler.js'
+import { echoRequestId, requestIdOf } from './request-id.js'
 import { observeRequests } from './request-observer.js'
 import { catalogRoutes } from './routes/catalogs.js'
 import { depositRoutes } from './routes/deposits.js'
@@ -46,8 +48,8 @@ const API_KEY_CACHE_TTL_MS = 60_000
 const SETTLER_INTERVAL_MS = 500
 
 export interface BuildOptions {
-  /** Pino logger options (a `stream` included), or false to log nothing (tests). Default: `config.logLevel`. */
-  logger?: boolean | { level: string, stream?: { write(line: string): void } }
+  /** The log level (default `config.logLevel`) and where lines go (default stdout), or false to log nothing (tests). */
+  logger?: false | { level?: string, stream?: LogDestination }
   /**
    * The product provider of purchases, closed by whoever made it. Default: chosen from the
    * config (provider-choice.ts), closed when the app closes.
@@ -62,7 +64,9 @@ export interface BuildOptions {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: options.logger === false ? false : loggerOptions(options.logger?.level ?? config.logLevel, options.logger?.stream),
+    logController,
+    genReqId: requestIdOf,
     bodyLimit: 64 * 1024,
     forceCloseConnections: 'idle',
     trustProxy: config.trustProxy,
@@ -75,6 +79,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.removeContentTypeParser('text/plain')
 
   installValidators(app)
+  echoRequestId(app)
   installProblemHandlers(app)
   app.decorate('config', config)
   try {

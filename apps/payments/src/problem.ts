@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { isDatabaseUnavailable } from './db/pg-error.js'
+import { REQUEST_ID_HEADER } from './request-id.js'
 
 /** An RFC 9457 problem document with the contract's machine-readable `code`. */
 export interface Problem {
@@ -13,6 +14,8 @@ export interface Problem {
   /** A failed purchase's id and failure code. */
   purchaseId?: string
   failureCode?: string
+  /** The request's id, as in its log lines and X-Request-Id: what a client quotes to the operator. */
+  requestId?: string
   errors?: Array<{ path: string, message: string }>
 }
 
@@ -83,9 +86,11 @@ declare module 'fastify' {
   }
 }
 
+/** Sends a problem document naming its request (the router's refusals skip the hook that sets X-Request-Id). */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   reply.problemCode = problem.code
-  return reply.code(problem.status).type('application/problem+json').send(problem)
+  const requestId = reply.request.id
+  return reply.code(problem.status).header(REQUEST_ID_HEADER, requestId).type('application/problem+json').send({ ...problem, requestId })
 }
 
 /** Fastify's `frameworkErrors`: the router's own refusals (malformed or over-long URLs), as problem documents. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServiceMetrics } from './metrics.js'
+import { logMoneyMovement, type MoneyMovement } from './money-movement-log.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -17,7 +18,7 @@ function outcomeOf(reply: FastifyReply): string {
 }
 
 /** What a movement's log line says of its request: who, which wallets, how much; never a secret. */
-function movementFields(request: FastifyRequest): Record<string, unknown> {
+function movementFields(request: FastifyRequest): Pick<MoneyMovement, 'principal' | 'idempotencyKey' | 'amount'> & Record<string, unknown> {
   const body = (request.body ?? {}) as Record<string, unknown>
   return {
     principal: request.principal?.id,
@@ -37,6 +38,6 @@ export function observeRequests(app: FastifyInstance, metrics: ServiceMetrics): 
     if (config.movement === undefined) return
     const outcome = outcomeOf(reply)
     metrics.movement(config.movement, outcome)
-    request.log.info({ movement: config.movement, outcome, statusCode: reply.statusCode, location: reply.getHeader('location'), ...movementFields(request) }, 'money movement')
+    logMoneyMovement(request.log, { movement: config.movement, outcome, statusCode: reply.statusCode, location: reply.getHeader('location'), ...movementFields(request) })
   })
 }

@@ -3,6 +3,7 @@
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { seedDemo } from './demo.js'
+import { logDestination } from './log-output.js'
 import { shutDownOnSignals } from './shutdown.js'
 import { welcomeText } from './welcome.js'
 
@@ -16,7 +17,10 @@ try {
   process.exit(1)
 }
 
-const app = await buildApp(config)
+const app = await buildApp(config, { logger: { stream: logDestination(process.stdout) } })
 shutDownOnSignals(app, config.shutdownGraceMs)
+// The demo is seeded before listening, so its requests' log lines come before the listen line,
+// and the banner after every line written so far: last and alone.
+const demo = config.databaseUrl === undefined ? await seedDemo(app, config) : undefined
 const address = await app.listen({ port: config.port, host: config.host })
-if (config.databaseUrl === undefined) console.log(welcomeText(config, address, await seedDemo(app, config)))
+if (demo !== undefined) console.log(welcomeText(config, address, demo))

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { Problem } from './problem.js'
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js'
 
 /**
  * On SIGINT/SIGTERM: stop accepting connections, let in-flight requests finish, close the
@@ -46,14 +47,17 @@ export function shutDownOnSignals(app: FastifyInstance, graceMs: number): void {
 }
 
 function refuse(app: FastifyInstance, request: IncomingMessage, response: ServerResponse): void {
-  app.log.info({ method: request.method, url: request.url }, 'shutting down: request refused')
+  // Fastify never sees this request: its id is given here, as Fastify would have.
+  const requestId = requestIdOf(request)
+  app.log.info({ requestId, method: request.method, url: request.url }, 'shutting down: request refused')
   const problem: Problem = {
     type: 'about:blank',
     title: 'Service Unavailable',
     status: 503,
     detail: 'This instance is shutting down; retry the request.',
     code: 'SERVICE_UNAVAILABLE',
-    instance: String(request.url)
+    instance: String(request.url),
+    requestId
   }
   const body = JSON.stringify(problem)
   response.writeHead(503, {
@@ -61,7 +65,8 @@ function refuse(app: FastifyInstance, request: IncomingMessage, response: Server
     'content-length': Buffer.byteLength(body),
     // The client should take its retry to another instance, on a new connection.
     connection: 'close',
-    'retry-after': '1'
+    'retry-after': '1',
+    [REQUEST_ID_HEADER]: requestId
   })
   response.end(body)
 }

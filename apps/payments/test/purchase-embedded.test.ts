@@ -1,7 +1,9 @@
 import { waitUntil } from '@moolah/test-utils'
 import t from 'tap'
 import { Api } from './helpers/api.js'
+import { Sandbox } from '../src/purchases/sandbox.js'
 import { startApp, tempDataDir } from './helpers/app.js'
+import { sandboxServer } from './helpers/providers.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
 import { RECIPIENT, ScriptableProvider } from './helpers/scriptable-provider.js'
 
@@ -26,16 +28,26 @@ t.test('embedded mode (PGlite, in-process stores): purchases and their settler',
   t.equal(provider.closed, 0, 'a provider given to the app is closed by its owner')
 })
 
-t.test('without a provider option, the app chooses one from the config', async (t) => {
-  const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100' })
+t.test('without a provider option: the sandbox in process, fulfilling at once', async (t) => {
+  const app = await startApp(t, { DATA_DIR: await tempDataDir(t) })
   const api = new Api(app)
   const { user, walletId } = await api.fundedWallet(5000)
   const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils })
-  // MERGE: the sandbox fulfils this at once (201) once provider-choice.ts wires it; until then
-  // no adapter answers and the purchase waits, pending, with its money in the settlement account.
-  t.equal(response.statusCode, 202, response.body)
+  t.equal(response.statusCode, 201, response.body)
+  t.match(response.json(), { status: 'completed', fulfilment: Object })
+  const declined = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.declined })
+  t.equal(declined.json().code, 'PURCHASE_FAILED')
   t.equal(await api.balance(user, walletId), 4000)
   await checkLedger(t, app.database.db)
+})
+
+t.test('with PROVIDER_URL: the HTTP client of the sandbox protocol', async (t) => {
+  const server = await sandboxServer(t, new Sandbox({ delayMs: 100 }))
+  const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_URL: server.url })
+  const api = new Api(app)
+  const { user, walletId } = await api.fundedWallet(5000)
+  const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils })
+  t.equal(response.statusCode, 201, response.body)
 })
 
 t.test('shutdown stops the settler mid-question: the provider call is aborted, nothing more is asked', async (t) => {

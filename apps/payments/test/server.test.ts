@@ -3,11 +3,21 @@ import { runScript } from './helpers/child.js'
 import { tempDataDir } from './helpers/app.js'
 
 t.test('embedded mode: starts with nothing configured, prints how to try it, drains on SIGTERM', async (t) => {
-  const server = runScript(t, 'server', { PORT: '0', LOG_LEVEL: 'warn', DATA_DIR: await tempDataDir(t) })
+  const server = runScript(t, 'server', { PORT: '0', LOG_LEVEL: 'info', DATA_DIR: await tempDataDir(t) })
   const output = server.output
   const [, address] = await server.waitFor(/running at (http:\/\/\S+)/)
+  await server.waitFor(/ {2}open \S+\/docs\n/)
   t.match(output(), /admin token: \S{32}/, 'prints the generated admin token')
   t.match(output(), /single instance only/)
+
+  // The banner comes after the seeding's lines and the listen line, alone (stdout is a pipe: JSON lines).
+  const lines = output().split('\n')
+  const bannerStart = lines.findIndex((line) => line.includes('running at'))
+  const bannerEnd = lines.findIndex((line) => line.startsWith('  open '))
+  const logLines = lines.slice(0, bannerStart).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+  t.match(logLines.at(-1), { msg: /^Server listening at / }, 'the listen line is the last log line before the banner')
+  t.ok(logLines.some((line) => line.msg === 'money movement' && line.idempotencyKey.startsWith('demo-deposit-')), 'the seeding logged before it')
+  t.notOk(lines.slice(bannerStart, bannerEnd + 1).some((line) => line.startsWith('{')), 'no log line inside the banner')
 
   const live = await fetch(`${address}/health/live`)
   t.equal(live.status, 200)
@@ -18,13 +28,11 @@ t.test('embedded mode: starts with nothing configured, prints how to try it, dra
   t.equal(commands.length, 6)
   const answers = []
   for (const command of commands) answers.push(await runCurl(command))
-  // MERGE: the purchase is 201 completed once provider-choice.ts wires the in-process sandbox;
-  // until then no provider answers and it is recorded pending (202).
-  t.same(answers.map(({ status }) => status), [200, 201, 201, 202, 200, 200])
+  t.same(answers.map(({ status }) => status), [200, 201, 201, 201, 200, 200])
   t.equal(answers[0]?.body.items.length, 2, 'the demo user has two wallets')
   t.match(answers[1]?.body, { amount: 5000, currency: 'ZAR' }, 'the deposit went through')
   t.match(answers[2]?.body, { amount: 2500, status: 'completed' }, 'the transfer went through')
-  t.match(answers[3]?.body, { productId: 'flash-vodacom-airtime-10', amount: 1000, recipient: '+27821234567' }, 'the purchase was recorded')
+  t.match(answers[3]?.body, { productId: 'flash-vodacom-airtime-10', amount: 1000, recipient: '+27821234567', status: 'completed' }, 'the purchase went through (the sandbox in process)')
   t.match(answers[4]?.body.items, [
     { kind: 'purchase', direction: 'debit', amount: 1000, balanceAfter: 96_500 },
     { kind: 'transfer', direction: 'debit', amount: 2500, balanceAfter: 97_500 },

@@ -104,21 +104,22 @@ t.test('SIGTERM: idle connections close at once, the request in flight completes
   // arrives during the drain.
   const finished = Date.now()
   busy.finish()
-  busy.socket.write(`GET /health/live HTTP/1.1\r\nHost: ${address.host}\r\n\r\n`)
+  busy.socket.write(`GET /health/live HTTP/1.1\r\nHost: ${address.host}\r\nX-Request-Id: refused-1\r\n\r\n`)
   const [deposited, refused] = parseResponses(await busy.received)
   t.equal(deposited?.status, 201, 'the request in flight completed')
   const { id: depositId } = JSON.parse(deposited?.body ?? '{}')
   t.equal(refused?.status, 503)
-  t.match(refused?.headers, { 'content-type': 'application/problem+json; charset=utf-8', connection: 'close', 'retry-after': '1' })
+  t.match(refused?.headers, { 'content-type': 'application/problem+json; charset=utf-8', connection: 'close', 'retry-after': '1', 'x-request-id': 'refused-1' })
   t.same(JSON.parse(refused?.body ?? '{}'), {
     type: 'about:blank',
     title: 'Service Unavailable',
     status: 503,
     detail: 'This instance is shutting down; retry the request.',
     code: 'SERVICE_UNAVAILABLE',
-    instance: '/health/live'
+    instance: '/health/live',
+    requestId: 'refused-1'
   })
-  t.match(server.output(), /"method":"GET","url":"\/health\/live","msg":"shutting down: request refused"/)
+  t.match(server.output(), /"requestId":"refused-1","method":"GET","url":"\/health\/live","msg":"shutting down: request refused"/)
 
   t.equal(await server.exited, 0, 'exits 0')
   const drained = Date.now() - finished

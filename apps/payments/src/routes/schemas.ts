@@ -18,7 +18,8 @@ export const Problem = Type.Object({
   status: Type.Integer(),
   detail: Type.String(),
   code: Type.String({ description: 'Machine-readable, UPPER_SNAKE_CASE' }),
-  instance: Type.Optional(Type.String())
+  instance: Type.Optional(Type.String()),
+  requestId: Type.Optional(Type.String({ description: 'The request\'s id (also in X-Request-Id), as in the service log' }))
 }, { additionalProperties: true, description: 'RFC 9457 problem document' })
 
 export const User = Type.Object({ id: Id, name: Type.String(), apiKey: Type.String({ description: 'Shown once; store it' }), createdAt: Timestamp })

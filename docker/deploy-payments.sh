@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Writes the runtime files of apps/payments to OUT_DIR: its `files` (dist, migrations, catalog
+# feeds), its production dependencies and the dist of the workspace packages it uses. The
+# Dockerfile's runtime image is exactly this directory; tooling/deploy-check.sh starts it.
+# Needs the workspace built first (turbo run build --filter=@moolah/payments...).
+set -euo pipefail
+out=${1:?usage: docker/deploy-payments.sh OUT_DIR}
+cd "$(dirname "$0")/.."
+
+# --legacy: pnpm 10 deploys without it only with inject-workspace-packages, which would change
+# how every workspace package is linked during development.
+pnpm --filter @moolah/payments deploy --prod --legacy "$out"
+
+# Type declarations and source maps are never read at run time (the service runs without
+# --enable-source-maps), and they are about half of node_modules. Licences stay.
+find "$out/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' -o -name '*.map' \) -delete
