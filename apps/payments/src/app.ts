@@ -16,12 +16,16 @@ import { loggerOptions, logController, type LogDestination } from './logging.js'
 import { installProblemHandlers, sendFrameworkProblem } from './problem.js'
 import { rateLimitOptions, unauthenticatedLimit } from './rate-limit.js'
 import { createRedisClient } from './redis-client.js'
+import { chooseProvider } from './purchases/provider-choice.js'
+import type { ProviderPort } from './purchases/provider-port.js'
+import { Settler } from './purchases/settler.js'
 import { echoRequestId, requestIdOf } from './request-id.js'
 import { observeRequests } from './request-observer.js'
 import { catalogRoutes } from './routes/catalogs.js'
 import { depositRoutes } from './routes/deposits.js'
 import { healthRoutes } from './routes/health.js'
 import { metricsRoutes } from './routes/metrics.js'
+import { purchaseRoutes } from './routes/purchases.js'
 import { transferRoutes } from './routes/transfers.js'
 import { principalId } from './routes/request-context.js'
 import { userRoutes } from './routes/users.js'
@@ -40,10 +44,17 @@ declare module 'fastify' {
  * never changed or revoked today; when revocation arrives, this is how long a revoked key lives on.
  */
 const API_KEY_CACHE_TTL_MS = 60_000
+/** How often each instance's settler looks for pending purchases that are due. */
+const SETTLER_INTERVAL_MS = 500
 
 export interface BuildOptions {
   /** The log level (default `config.logLevel`) and where lines go (default stdout), or false to log nothing (tests). */
   logger?: false | { level?: string, stream?: LogDestination }
+  /**
+   * The product provider of purchases, closed by whoever made it. Default: chosen from the
+   * config (provider-choice.ts), closed when the app closes.
+   */
+  provider?: ProviderPort
 }
 
 /**
@@ -72,7 +83,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   installProblemHandlers(app)
   app.decorate('config', config)
   try {
-    await registerEverything(app, config)
+    await registerEverything(app, config, options.provider)
   } catch (err) {
     await app.close() // closes whatever was opened before the failure
     throw err
@@ -89,7 +100,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
  *   handler     one ledger statement (row locks in id order, balance re-check, unique key)
  *   onSend      idempotency commit (awaited before the response leaves), lock release
  */
-async function registerEverything(app: FastifyInstance, config: Config): Promise<void> {
+async function registerEverything(app: FastifyInstance, config: Config, givenProvider: ProviderPort | undefined): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
   app.decorate('database', database)
   app.addHook('onClose', () => database.close())
@@ -141,4 +152,25 @@ async function registerEverything(app: FastifyInstance, config: Config): Promise
   await app.register(depositRoutes)
   await app.register(transferRoutes)
   await app.register(catalogRoutes)
+
+  let provider = givenProvider
+  if (provider === undefined) {
+    const chosen = chooseProvider(config)
+    app.addHook('onClose', () => chosen.close())
+    provider = chosen
+  }
+  await app.register(purchaseRoutes, { provider })
+  // Every instance settles what requests could not (onClose hooks run last-added first: the
+  // settler stops before the lock manager, the provider and the database it uses close).
+  const settler = new Settler({
+    database,
+    provider,
+    locks: app.walletLock,
+    log: app.log.child({ component: 'settler' }),
+    providerTimeoutMs: config.providerTimeoutMs,
+    settleMaxSeconds: config.purchaseSettleMaxSeconds,
+    intervalMs: SETTLER_INTERVAL_MS
+  })
+  app.addHook('onReady', async () => settler.start())
+  app.addHook('onClose', () => settler.stop())
 }

@@ -29,6 +29,12 @@ export interface Config {
   trustProxy: TrustProxy
   /** How long a shutdown may drain before the process exits 1 anyway. */
   shutdownGraceMs: number
+  /** The provider's HTTP endpoint; absent → the built-in sandbox, in process. */
+  providerUrl: string | undefined
+  /** How long a call to the provider may take before its outcome counts as unknown. */
+  providerTimeoutMs: number
+  /** Past this age a pending purchase is failed and refunded if the provider confirms it never fulfilled it. */
+  purchaseSettleMaxSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -95,7 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     catalogTtlSeconds: read.int('CATALOG_TTL_SECONDS', 300, 1, 7 * 86_400),
     dataDir,
     trustProxy: read.parsed('TRUST_PROXY', false, parseTrustProxy),
-    shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', SHUTDOWN_GRACE_BASE_MS + lockWaitMs, 1, 3_600_000)
+    shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', SHUTDOWN_GRACE_BASE_MS + lockWaitMs, 1, 3_600_000),
+    providerUrl: read.url('PROVIDER_URL', ['http:', 'https:']),
+    providerTimeoutMs: read.int('PROVIDER_TIMEOUT_MS', 5000, 1, 60_000),
+    purchaseSettleMaxSeconds: read.int('PURCHASE_SETTLE_MAX_SECONDS', 120, 1, 7 * 86_400)
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems)
   return config

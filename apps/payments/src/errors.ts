@@ -13,4 +13,19 @@ export const UnsupportedCurrency = createError('UNSUPPORTED_CURRENCY', 'Currency
 export const AmountTooLarge = createError('AMOUNT_TOO_LARGE', 'The resulting balance would exceed 9007199254740991 minor units', 422)
 export const DependencyUnavailable = createError('DEPENDENCY_UNAVAILABLE', '%s is unavailable; retry shortly', 503)
 export const CatalogFeedUnavailable = createError('CATALOG_FEED_UNAVAILABLE', 'The %s feed is missing or invalid; the current version keeps being served (details are in the service log)', 502)
+export const PurchaseNotFound = createError('PURCHASE_NOT_FOUND', 'Purchase %s was not found', 404)
+export const ProductNotFound = createError('PRODUCT_NOT_FOUND', 'The %s catalog being served (version %s) has no product %s', 404)
+export const InvalidAmount = createError('INVALID_AMOUNT', '%s', 422)
+export const InvalidRecipient = createError('INVALID_RECIPIENT', '%s', 422)
+export const ProductCurrencyMismatch = createError('CURRENCY_MISMATCH', 'The product is sold in %s, the wallet holds %s', 422)
+const PurchaseFailedError = createError('PURCHASE_FAILED', 'The provider did not fulfil the purchase (%s); its amount was refunded to the wallet', 422)
+
+/** A recorded purchase that failed: the problem document names it (`purchaseId`) and why (`failureCode`). */
+export class PurchaseFailed extends PurchaseFailedError {
+  readonly problemMembers: { purchaseId: string, failureCode: string }
+  constructor (purchaseId: string, failureCode: string) {
+    super(failureCode)
+    this.problemMembers = { purchaseId, failureCode }
+  }
+}
 export const ValidationFailed = createError('VALIDATION_ERROR', '%s', 400)

@@ -25,7 +25,7 @@ export class ServiceMetrics {
   readonly registry = new Registry()
 
   readonly #http = new Histogram({ name: 'http_request_duration_seconds', help: 'Time to answer a request, by method, route pattern and status', labelNames: ['method', 'route', 'status_code'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
-  readonly #movements = new Counter({ name: 'moolah_money_movements_total', help: 'Answers of the money routes: movement transfer|deposit, outcome created|replayed|<problem code>', labelNames: ['movement', 'outcome'], registers: [this.registry] })
+  readonly #movements = new Counter({ name: 'moolah_money_movements_total', help: 'Answers of the money routes: movement transfer|deposit|purchase, outcome created|pending|replayed|<problem code>', labelNames: ['movement', 'outcome'], registers: [this.registry] })
   readonly #lockWait = new Histogram({ name: 'moolah_wallet_lock_wait_seconds', help: 'Time from asking for a wallet lock to holding it', buckets: LATENCY_BUCKETS, registers: [this.registry] })
   readonly #lockOutcomes = new Counter({ name: 'moolah_wallet_lock_events_total', help: 'Wallet lock outcomes: acquired, contended, timeout, lost, store_error', labelNames: ['outcome'], registers: [this.registry] })
   readonly #idempotency = new Counter({ name: 'moolah_idempotency_requests_total', help: 'Idempotency outcomes: claimed, replayed, in_use, reused, lease_lost, store_error', labelNames: ['outcome'], registers: [this.registry] })

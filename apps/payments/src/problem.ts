@@ -11,6 +11,9 @@ export interface Problem {
   detail: string
   code: string
   instance?: string
+  /** A failed purchase's id and failure code. */
+  purchaseId?: string
+  failureCode?: string
   /** The request's id, as in its log lines and X-Request-Id: what a client quotes to the operator. */
   requestId?: string
   errors?: Array<{ path: string, message: string }>
@@ -63,7 +66,12 @@ export function problemFor(error: FastifyError, request: FastifyRequest): Proble
   const code = mapped ?? (error.code !== undefined && CODE_PATTERN.test(error.code) ? error.code : title.toUpperCase().replace(/[^A-Z0-9]+/g, '_'))
   // The router's messages repeat the whole URL, which may be kilobytes long.
   const detail = (error.code === undefined ? undefined : ROUTER_DETAILS[error.code]) ?? error.message
-  return { type: 'about:blank', title, status, detail, code, instance: request.url.slice(0, 200) }
+  return { type: 'about:blank', title, status, detail, code, instance: request.url.slice(0, 200), ...problemMembersOf(error) }
+}
+
+/** RFC 9457 extension members an error of ours carries for the client (a failed purchase's id). */
+function problemMembersOf(error: FastifyError): Record<string, unknown> {
+  return (error as { problemMembers?: Record<string, unknown> }).problemMembers ?? {}
 }
 
 /** Errors this service or its plugins raise on purpose (@fastify/error, a contract code). */

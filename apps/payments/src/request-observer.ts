@@ -5,12 +5,13 @@ import { logMoneyMovement, type MoneyMovement } from './money-movement-log.js'
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route moves money: each answer gets one structured log line and one metric. */
-    movement?: 'transfer' | 'deposit'
+    movement?: 'transfer' | 'deposit' | 'purchase'
   }
 }
 
-/** created, replayed, or the problem code the money route answered with. */
+/** created, pending (a purchase whose outcome is not known yet), replayed, or the problem code the money route answered with. */
 function outcomeOf(reply: FastifyReply): string {
+  if (reply.statusCode === 202) return 'pending'
   if (reply.statusCode < 300) return reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'created'
   /* c8 ignore next -- every error answer is a problem document (problem.ts), which sets problemCode */
   return reply.problemCode ?? String(reply.statusCode)

@@ -20,6 +20,8 @@ export function welcomeText(config: Config, address: string, demo: Demo): string
     `  curl -s ${address}/v1/wallets ${user}`,
     `  curl -s -X POST ${address}/v1/deposits ${admin} ${json} -H 'Idempotency-Key: try-deposit-1' -d '{"walletId":"${demo.toWalletId}","amount":5000}'`,
     `  curl -s -X POST ${address}/v1/transfers ${user} ${json} -H 'Idempotency-Key: try-transfer-1' -d '{"fromWalletId":"${demo.fromWalletId}","toWalletId":"${demo.toWalletId}","amount":2500,"currency":"${currency}"}'`,
+    `  curl -s -X POST ${address}/v1/purchases ${user} ${json} -H 'Idempotency-Key: try-purchase-1' -d '{"walletId":"${demo.fromWalletId}","provider":"flash","productId":"flash-vodacom-airtime-10","recipient":"+27821234567"}'`,
+    `    (the sandbox declines +27000000402, fails +27000000500, answers +27000000504 late: 202 pending, then GET ${address}/v1/purchases/<id> ${user})`,
     `  curl -s ${address}/v1/wallets/${demo.fromWalletId}/transactions ${user}`,
     `  curl -s ${address}/v1/catalog/flash`,
     `  open ${address}/docs`,

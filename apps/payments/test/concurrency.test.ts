@@ -2,23 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freshDatabase, redisPrefix } from '@moolah/test-utils'
 import { sql } from 'drizzle-orm'
-import type { LightMyRequestResponse } from 'fastify'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { Api, type TestUser } from './helpers/api.js'
+import { Api, type TestUser, untilFinal } from './helpers/api.js'
 import { startApp } from './helpers/app.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
 
 const AMOUNT = 700
-
-/** Sends until the answer is final: 409s (lock busy, key in flight) are retried with the same key. */
-async function untilFinal(send: () => Promise<LightMyRequestResponse>): Promise<LightMyRequestResponse> {
-  for (;;) {
-    const response = await send()
-    if (response.statusCode !== 409) return response
-    await sleep(5 + Math.random() * 20)
-  }
-}
 
 t.test('three instances sharing Postgres and Redis', async (t) => {
   const { prefix, url } = redisPrefix(t)
@@ -49,7 +39,7 @@ t.test('three instances sharing Postgres and Redis', async (t) => {
     }))
     const outcomes = responses.map((response) => response.statusCode === 201 ? 'created' : response.json().code)
     t.equal(outcomes.filter((o) => o === 'created').length, 100, 'exactly 100 succeed')
-    t.equal(outcomes.filter((o) => o === 'INSUFFICIENT_FUNDS').length, 200, 'the rest are INSUFFICIENT_FUNDS')
+    t.equal(outcomes.filter((o) => o === 'INSUFFICIENT_FUNDS').length, 200, `the rest are INSUFFICIENT_FUNDS (${[...new Set(outcomes)].join(', ')})`)
     t.equal(await api.balance(user, walletId), 0, 'the final balance is 0')
     await checkLedger(t, db)
   })
@@ -93,7 +83,7 @@ t.test('three instances sharing Postgres and Redis', async (t) => {
     }))
     storming = false
     await vandal
-    t.ok(responses.every((r) => r.statusCode === 201 || r.json().code === 'INSUFFICIENT_FUNDS'), 'every answer is a transfer or INSUFFICIENT_FUNDS')
+    t.ok(responses.every((r) => r.statusCode === 201 || r.json().code === 'INSUFFICIENT_FUNDS'), `every answer is a transfer or INSUFFICIENT_FUNDS (${[...new Set(responses.map((r) => `${r.statusCode} ${r.json().code ?? ''}`))].join(', ')})`)
     const balanceA = await api.balance(a.user, a.walletId)
     const balanceB = await api.balance(b.user, b.walletId)
     t.ok(balanceA >= 0 && balanceB >= 0, 'no overdraft')

@@ -22,7 +22,10 @@ t.test('defaults: embedded database, in-process stores, a generated admin token'
     catalogTtlSeconds: 300,
     dataDir: '.data',
     trustProxy: false,
-    shutdownGraceMs: 47_000
+    shutdownGraceMs: 47_000,
+    providerUrl: undefined,
+    providerTimeoutMs: 5000,
+    purchaseSettleMaxSeconds: 120
   })
   t.ok(config.adminToken.length >= 32)
   t.not(loadConfig({}).adminToken, config.adminToken, 'a new token per run')
@@ -47,7 +50,10 @@ t.test('reads every variable', async (t) => {
     CATALOG_TTL_SECONDS: '60',
     DATA_DIR: '/tmp/x',
     TRUST_PROXY: '10.0.0.0/8',
-    SHUTDOWN_GRACE_MS: '60000'
+    SHUTDOWN_GRACE_MS: '60000',
+    PROVIDER_URL: 'http://sandbox:4010',
+    PROVIDER_TIMEOUT_MS: '2500',
+    PURCHASE_SETTLE_MAX_SECONDS: '30'
   })
   t.match(config, {
     port: 8080,
@@ -67,7 +73,10 @@ t.test('reads every variable', async (t) => {
     catalogTtlSeconds: 60,
     dataDir: '/tmp/x',
     trustProxy: ['10.0.0.0/8'],
-    shutdownGraceMs: 60_000
+    shutdownGraceMs: 60_000,
+    providerUrl: 'http://sandbox:4010',
+    providerTimeoutMs: 2500,
+    purchaseSettleMaxSeconds: 30
   })
 })
 
@@ -84,7 +93,10 @@ t.test('lists every problem at once, in words an operator can act on', async (t)
     LOCK_WAIT_MS: '-1',
     SUPPORTED_CURRENCIES: 'rand',
     TRUST_PROXY: '2',
-    SHUTDOWN_GRACE_MS: 'soon'
+    SHUTDOWN_GRACE_MS: 'soon',
+    PROVIDER_URL: 'ftp://sandbox',
+    PROVIDER_TIMEOUT_MS: '0',
+    PURCHASE_SETTLE_MAX_SECONDS: 'never'
   })) as ConfigError
   t.type(error, ConfigError)
   t.same(error.problems, [
@@ -96,7 +108,10 @@ t.test('lists every problem at once, in words an operator can act on', async (t)
     'LOCK_WAIT_MS must be a whole number from 0 to 60000, got "-1"',
     'PORT must be a whole number from 0 to 65535, got "eighty"',
     'TRUST_PROXY must be true, false, or a comma-separated list of the proxies\' IP addresses, CIDR ranges or loopback/linklocal/uniquelocal (not a hop count), got "2"',
-    'SHUTDOWN_GRACE_MS must be a whole number from 1 to 3600000, got "soon"'
+    'SHUTDOWN_GRACE_MS must be a whole number from 1 to 3600000, got "soon"',
+    'PROVIDER_URL must start with http:// or https://, got "ftp://…"',
+    'PROVIDER_TIMEOUT_MS must be a whole number from 1 to 60000, got "0"',
+    'PURCHASE_SETTLE_MAX_SECONDS must be a whole number from 1 to 604800, got "never"'
   ])
   t.match(error.message, /^Invalid configuration:\n {2}- DATABASE_URL/)
 })

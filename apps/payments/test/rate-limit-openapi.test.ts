@@ -138,6 +138,9 @@ const CONTRACT_ROUTES: Array<[method: string, path: string, success: string]> = 
   ['post', '/v1/deposits', '201'],
   ['post', '/v1/transfers', '201'],
   ['get', '/v1/transfers/{id}', '200'],
+  ['post', '/v1/purchases', '201'],
+  ['post', '/v1/purchases', '202'],
+  ['get', '/v1/purchases/{id}', '200'],
   ['get', '/v1/catalog/{provider}', '200'],
   ['post', '/v1/catalog/{provider}/refresh', '200'],
   ['get', '/health/live', '200'],
@@ -188,7 +191,9 @@ t.test('OpenAPI', async (t) => {
     t.same([...bodySchema('/v1/deposits')?.required ?? []].sort(), ['amount', 'walletId'])
     t.same(fields(bodySchema('/v1/transfers')), ['amount', 'currency', 'fromWalletId', 'reference', 'toWalletId'])
     t.same([...bodySchema('/v1/transfers')?.required ?? []].sort(), ['amount', 'currency', 'fromWalletId', 'toWalletId'])
-    for (const path of ['/v1/users', '/v1/wallets', '/v1/deposits', '/v1/transfers']) {
+    t.same(fields(bodySchema('/v1/purchases')), ['amount', 'productId', 'provider', 'recipient', 'reference', 'walletId'])
+    t.same([...bodySchema('/v1/purchases')?.required ?? []].sort(), ['productId', 'provider', 'walletId'])
+    for (const path of ['/v1/users', '/v1/wallets', '/v1/deposits', '/v1/transfers', '/v1/purchases']) {
       t.equal(bodySchema(path)?.additionalProperties, false, `${path}: unknown properties are rejected`)
     }
     t.match(bodySchema('/v1/transfers')?.properties?.amount, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, 'amounts are positive safe integers')
@@ -198,8 +203,9 @@ t.test('OpenAPI', async (t) => {
     t.same(params('get', '/v1/wallets/{id}/transactions'), ['path:id', 'query:cursor', 'query:limit'])
     t.match(doc.paths['/v1/wallets/{id}/transactions']?.get?.parameters?.find((p) => p.name === 'limit')?.schema, { type: 'integer', minimum: 1, maximum: 100, default: 20 })
     t.same(params('get', '/v1/transfers/{id}'), ['path:id'])
+    t.same(params('get', '/v1/purchases/{id}'), ['path:id'])
     t.same(params('get', '/v1/catalog/{provider}'), ['path:provider'])
-    for (const path of ['/v1/wallets', '/v1/deposits', '/v1/transfers']) {
+    for (const path of ['/v1/wallets', '/v1/deposits', '/v1/transfers', '/v1/purchases']) {
       t.ok(params('post', path).includes('header:idempotency-key'), `${path}: the Idempotency-Key header is documented`)
     }
   })
@@ -218,9 +224,13 @@ t.test('OpenAPI', async (t) => {
     const history = successSchema('get', '/v1/wallets/{id}/transactions', '200')
     t.same(fields(history), ['items', 'nextCursor'])
     const entry = fields(history?.properties?.items?.items)
-    for (const field of ['id', 'walletId', 'kind', 'direction', 'amount', 'balanceAfter', 'transferId', 'depositId', 'counterpartyWalletId', 'reference', 'createdAt']) {
+    for (const field of ['id', 'walletId', 'kind', 'direction', 'amount', 'balanceAfter', 'transferId', 'depositId', 'purchaseId', 'counterpartyWalletId', 'reference', 'createdAt']) {
       t.ok(entry.includes(field), `history entry: ${field}`)
     }
+    const purchase = ['amount', 'catalogVersion', 'createdAt', 'currency', 'failureCode', 'fulfilment', 'id', 'productId', 'provider', 'recipient', 'reference', 'settledAt', 'status', 'walletId']
+    t.same(fields(successSchema('post', '/v1/purchases', '201')), purchase)
+    t.same(fields(successSchema('post', '/v1/purchases', '202')), purchase)
+    t.same(fields(successSchema('get', '/v1/purchases/{id}', '200')), purchase)
     t.same(fields(successSchema('get', '/v1/catalog/{provider}', '200')), ['products', 'provider', 'updatedAt', 'version'])
     t.same(fields(successSchema('post', '/v1/catalog/{provider}/refresh', '200')), ['count', 'provider', 'version'])
   })
@@ -228,6 +238,7 @@ t.test('OpenAPI', async (t) => {
   t.test('error responses are documented as problems with a code', async (t) => {
     const errors: Array<[string, string, string]> = [
       ['post', '/v1/transfers', '400'], ['post', '/v1/transfers', '404'], ['post', '/v1/transfers', '422'], ['post', '/v1/transfers', '429'],
+      ['post', '/v1/purchases', '404'], ['post', '/v1/purchases', '422'], ['get', '/v1/purchases/{id}', '404'],
       ['get', '/v1/wallets/{id}', '404'], ['post', '/v1/users', '401'], ['post', '/v1/users', '403'], ['post', '/v1/catalog/{provider}/refresh', '502']
     ]
     for (const [method, path, status] of errors) {

@@ -23,17 +23,22 @@ t.test('embedded mode: starts with nothing configured, prints how to try it, dra
   t.equal(live.status, 200)
   t.same(await live.json(), { status: 'ok' })
 
-  // Every printed curl command works as printed: list, deposit, transfer, history, catalog.
+  // Every printed curl command works as printed: list, deposit, transfer, purchase, history, catalog.
   const commands = output().split('\n').filter((line) => line.trim().startsWith('curl '))
-  t.equal(commands.length, 5)
+  t.equal(commands.length, 6)
   const answers = []
   for (const command of commands) answers.push(await runCurl(command))
-  t.same(answers.map(({ status }) => status), [200, 201, 201, 200, 200])
+  t.same(answers.map(({ status }) => status), [200, 201, 201, 201, 200, 200])
   t.equal(answers[0]?.body.items.length, 2, 'the demo user has two wallets')
   t.match(answers[1]?.body, { amount: 5000, currency: 'ZAR' }, 'the deposit went through')
   t.match(answers[2]?.body, { amount: 2500, status: 'completed' }, 'the transfer went through')
-  t.match(answers[3]?.body.items, [{ kind: 'transfer', direction: 'debit', amount: 2500, balanceAfter: 97_500 }, { kind: 'deposit', direction: 'credit', amount: 100_000 }])
-  t.match(answers[4]?.body, { provider: 'flash', products: Array })
+  t.match(answers[3]?.body, { productId: 'flash-vodacom-airtime-10', amount: 1000, recipient: '+27821234567', status: 'completed' }, 'the purchase went through (the sandbox in process)')
+  t.match(answers[4]?.body.items, [
+    { kind: 'purchase', direction: 'debit', amount: 1000, balanceAfter: 96_500 },
+    { kind: 'transfer', direction: 'debit', amount: 2500, balanceAfter: 97_500 },
+    { kind: 'deposit', direction: 'credit', amount: 100_000 }
+  ])
+  t.match(answers[5]?.body, { provider: 'flash', products: Array })
 
   server.process.kill('SIGTERM')
   t.equal(await server.exited, 0, 'a graceful shutdown exits 0')

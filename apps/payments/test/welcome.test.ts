@@ -13,6 +13,8 @@ t.test('embedded defaults: says single instance only, that the token was generat
   t.match(text, 'demo user API key: mk_demo')
   t.match(text, `curl -s -X POST http://127.0.0.1:3000/v1/transfers -H 'Authorization: Bearer mk_demo'`)
   t.match(text, '"fromWalletId":"w-from","toWalletId":"w-to","amount":2500,"currency":"ZAR"')
+  t.match(text, `curl -s -X POST http://127.0.0.1:3000/v1/purchases -H 'Authorization: Bearer mk_demo'`)
+  t.match(text, '"walletId":"w-from","provider":"flash","productId":"flash-vodacom-airtime-10","recipient":"+27821234567"')
 })
 
 t.test('embedded database with a real Redis and a chosen token', async (t) => {

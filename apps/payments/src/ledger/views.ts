@@ -33,6 +33,7 @@ export function entryView(row: typeof journalEntries.$inferSelect) {
     balanceAfter: row.balanceAfter,
     transferId: row.transferId,
     depositId: row.depositId,
+    purchaseId: row.purchaseId,
     counterpartyWalletId: row.counterpartyWalletId,
     reference: row.reference,
     createdAt: row.createdAt.toISOString()

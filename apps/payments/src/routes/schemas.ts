@@ -42,15 +42,42 @@ export const Transfer = Type.Object({
 export const Entry = Type.Object({
   id: Id,
   walletId: Id,
-  kind: Type.Union([Type.Literal('transfer'), Type.Literal('deposit')]),
+  kind: Type.Union([Type.Literal('transfer'), Type.Literal('deposit'), Type.Literal('purchase'), Type.Literal('refund')]),
   direction: Type.Union([Type.Literal('debit'), Type.Literal('credit')]),
   amount: Amount,
   balanceAfter: Type.Integer(),
   transferId: Type.Union([Id, Type.Null()]),
   depositId: Type.Union([Id, Type.Null()]),
+  purchaseId: Type.Union([Id, Type.Null()], { description: 'Set on purchase and refund entries' }),
   counterpartyWalletId: Type.Union([Id, Type.Null()]),
   reference: NullableReference,
   createdAt: Timestamp
+})
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const Fulfilment = Type.Object({
+  pin: Type.Optional(Type.String()),
+  serial: Type.Optional(Type.String()),
+  token: Type.Optional(Type.String()),
+  units: Type.Optional(Type.String())
+}, { description: 'What the provider delivered; at least one field is set' })
+
+export const Purchase = Type.Object({
+  id: Id,
+  walletId: Id,
+  provider: Type.Union([Type.Literal('flash'), Type.Literal('easypay')]),
+  productId: Type.String(),
+  catalogVersion: Type.String({ description: 'The catalog version the product was priced at' }),
+  amount: Amount,
+  currency: Type.String(),
+  recipient: Nullable(Type.String()),
+  reference: NullableReference,
+  status: Type.Union([Type.Literal('pending'), Type.Literal('completed'), Type.Literal('failed')]),
+  fulfilment: Nullable(Fulfilment),
+  failureCode: Nullable(Type.String()),
+  createdAt: Timestamp,
+  settledAt: Nullable(Timestamp)
 })
 
 /** Path ids are not length-checked: an id that is not one of ours is simply not found. */

@@ -39,8 +39,42 @@ export const LEDGER_INVARIANTS: readonly LedgerInvariant[] = [
   {
     name: 'every movement is one debit and one credit of the same amount',
     query: `
-      SELECT coalesce(transfer_id, deposit_id) AS movement FROM journal_entries
-      GROUP BY coalesce(transfer_id, deposit_id)
+      SELECT coalesce(transfer_id, deposit_id, purchase_id) AS movement, kind FROM journal_entries
+      GROUP BY coalesce(transfer_id, deposit_id, purchase_id), kind
       HAVING count(*) <> 2 OR count(*) FILTER (WHERE direction = 'debit') <> 1 OR min(amount) <> max(amount)`
+  },
+  {
+    name: 'every purchase debited its wallet once for its amount, and credited its settlement account',
+    query: `
+      SELECT p.id FROM purchases p
+      LEFT JOIN journal_entries j ON j.purchase_id = p.id AND j.kind = 'purchase'
+      GROUP BY p.id, p.wallet_id, p.settlement_wallet_id, p.amount
+      HAVING count(*) FILTER (WHERE j.direction = 'debit' AND j.wallet_id = p.wallet_id AND j.amount = p.amount) <> 1
+        OR count(*) FILTER (WHERE j.direction = 'credit' AND j.wallet_id = p.settlement_wallet_id AND j.amount = p.amount) <> 1`
+  },
+  {
+    name: 'every failed purchase is refunded exactly once, and no other is refunded',
+    query: `
+      SELECT p.id, p.status FROM purchases p
+      LEFT JOIN journal_entries j ON j.purchase_id = p.id AND j.kind = 'refund'
+      GROUP BY p.id, p.status, p.wallet_id, p.amount
+      HAVING count(j.seq) <> CASE p.status WHEN 'failed' THEN 2 ELSE 0 END
+        OR count(*) FILTER (WHERE j.direction = 'credit' AND j.wallet_id = p.wallet_id AND j.amount = p.amount) <> CASE p.status WHEN 'failed' THEN 1 ELSE 0 END`
+  },
+  {
+    name: 'every completed purchase has one fulfilment, and only completed ones have one',
+    query: `
+      SELECT id FROM purchases WHERE CASE WHEN status = 'completed'
+        THEN fulfilment IS NULL OR jsonb_typeof(fulfilment) <> 'object' OR fulfilment = '{}'::jsonb
+        ELSE fulfilment IS NOT NULL END`
+  },
+  {
+    name: 'a settlement account holds exactly the purchases not failed (pending and completed)',
+    query: `
+      SELECT w.id FROM wallets w
+      LEFT JOIN purchases p ON p.settlement_wallet_id = w.id AND p.status <> 'failed'
+      WHERE w.kind = 'settlement'
+      GROUP BY w.id, w.balance
+      HAVING w.balance <> coalesce(sum(p.amount), 0)`
   }
 ]
