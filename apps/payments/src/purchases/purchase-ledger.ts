@@ -1,8 +1,9 @@
+import { LockLostError } from '@moolah/fastify-wallet-lock'
 import { and, eq } from 'drizzle-orm'
 import type { Database, Db } from '../db/database.js'
 import { purchases, wallets } from '../db/schema.js'
 import { statement } from '../db/statement.js'
-import { InsufficientFunds, LockLost, ProductCurrencyMismatch, PurchaseNotFound, WalletNotFound } from '../errors.js'
+import { InsufficientFunds, ProductCurrencyMismatch, PurchaseNotFound, WalletNotFound } from '../errors.js'
 import { sameRequest } from '../ledger/exactly-once.js'
 import { isId } from '../ledger/ids.js'
 import type { Fulfilment, ProviderName, ProviderOutcome } from './provider-port.js'
@@ -95,7 +96,7 @@ export async function recordPurchase(database: Database, input: RecordPurchase):
     case 'WALLET_NOT_FOUND': throw new WalletNotFound(input.walletId)
     // The route checks the currency (cached) before the posting; this is its backstop.
     case 'CURRENCY_MISMATCH': throw new ProductCurrencyMismatch(input.currency, 'another currency')
-    case 'LOCK_LOST': throw new LockLost()
+    case 'LOCK_LOST': throw new LockLostError(input.walletId)
     case 'INSUFFICIENT_FUNDS': throw new InsufficientFunds()
   }
 }

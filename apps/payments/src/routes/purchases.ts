@@ -1,13 +1,13 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static } from 'typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Timeouts } from '@moolah/plugin-kit'
 import type { Catalog } from '../catalogs/catalog-store.js'
 import { ProductCurrencyMismatch, PurchaseFailed, WalletNotFound } from '../errors.js'
 import { WalletDirectory } from '../ledger/wallet-directory.js'
 import { pricePurchase, type PricedPurchase } from '../purchases/pricing.js'
 import { purchaseOfKey, recordPurchase, settlePurchase, visiblePurchase, type PurchaseView } from '../purchases/purchase-ledger.js'
 import type { ProviderOutcome, ProviderPort } from '../purchases/provider-port.js'
-import { withTimeout } from '../with-timeout.js'
 import { fenceOf, idempotencyOf, principalId } from './request-context.js'
 import { Amount, Id, IdempotencyKeyHeader, IdParams, Purchase, Reference, withProblems } from './schemas.js'
 
@@ -38,6 +38,8 @@ const SETTLER_GRACE_MS = 1000
 export const purchaseRoutes: FastifyPluginAsyncTypebox<PurchaseRoutesOptions> = async (app, { provider }) => {
   const directory = new WalletDirectory(app.database)
   const { providerTimeoutMs } = app.config
+  // The port aborts on its signal; this deadline also holds for an adapter that would not.
+  const providerCalls = new Timeouts(providerTimeoutMs + 100)
   // What the preHandler decided, for the handler of the same request: the priced purchase, or
   // the purchase its key recorded earlier.
   const priced = new WeakMap<FastifyRequest, PricedPurchase | PurchaseView>()
@@ -104,8 +106,7 @@ export const purchaseRoutes: FastifyPluginAsyncTypebox<PurchaseRoutesOptions> = 
 
     let outcome: ProviderOutcome
     try {
-      // The port aborts on the signal; the timeout also holds for an adapter that would not.
-      outcome = await withTimeout(provider.fulfil({ ...purchase, purchaseId: purchase.id }, AbortSignal.timeout(providerTimeoutMs)), providerTimeoutMs + 100)
+      outcome = await providerCalls.run(provider.fulfil({ ...purchase, purchaseId: purchase.id }, AbortSignal.timeout(providerTimeoutMs)), 'provider fulfil')
     } catch (error) {
       request.log.info({ err: error, purchaseId: purchase.id }, 'purchase outcome unknown; the settler will ask the provider')
       return answer(reply, purchase)
