@@ -124,7 +124,7 @@ export class Settler {
       // Only now is "never received" final: before the deadline the request may still be on its way.
       await settlePurchase(database, purchase.id, { status: 'failed', failureCode: NEVER_RECEIVED })
     } else {
-      if (overdue) log.error({ purchaseId: purchase.id, ageSeconds: Math.round(purchase.age_seconds), providerStatus: status?.status ?? 'unknown' }, 'settler: a purchase is pending past PURCHASE_SETTLE_MAX_SECONDS and the provider cannot confirm it was never fulfilled')
+      if (overdue) log.error({ purchaseId: purchase.id, ageSeconds: Math.round(purchase.age_seconds), providerStatus: status?.status }, 'settler: a purchase is pending past PURCHASE_SETTLE_MAX_SECONDS and the provider cannot confirm it was never fulfilled')
       await database.run(POSTPONE, [purchase.id, maxBackoffSeconds, settleMaxSeconds])
     }
   }
