@@ -247,3 +247,29 @@ t.test('purchases on one instance (Postgres and Redis)', async (t) => {
     t.equal((await api.purchase(user, body)).json().code, 'INVALID_AMOUNT', 'a new key meets the new price')
   })
 })
+
+t.test('past PURCHASE_SETTLE_MAX_SECONDS a purchase the provider still processes stays pending until it answers', async (t) => {
+  const { prefix, url } = redisPrefix(t)
+  // The provider answers after 3.5 s; the deadline is 1 s and the settler's first look ≈ 1.15 s.
+  const provider = new ScriptableProvider(3500)
+  const app = await startApp(t, {
+    DATABASE_URL: await freshDatabase(t),
+    REDIS_URL: url,
+    REDIS_KEY_PREFIX: prefix,
+    PROVIDER_TIMEOUT_MS: '150',
+    PURCHASE_SETTLE_MAX_SECONDS: '1'
+  }, { provider })
+  const api = new Api(app)
+  const { user, walletId } = await api.fundedWallet(5000)
+  const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.late })
+  t.equal(response.statusCode, 202, response.body)
+  const id = response.json().id
+  const get = async () => (await api.request({ method: 'GET', url: `/v1/purchases/${id}`, token: user.apiKey })).json()
+  await waitUntil(() => provider.statusCalls.includes(id), 'the settler to ask about the purchase', 20_000, 50)
+  t.equal((await get()).status, 'pending', '"processing" past the deadline is not "never fulfilled": nothing is refunded')
+  await waitUntil(async () => (await get()).status !== 'pending', 'the purchase to settle', 20_000, 100)
+  t.match(await get(), { status: 'completed', fulfilment: { pin: String } })
+  t.equal(provider.fulfilmentsOf(id), 1)
+  t.equal(await api.balance(user, walletId), 4000)
+  await checkLedger(t, app.database.db)
+})
