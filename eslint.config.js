@@ -4,7 +4,16 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.tap/**', '**/.turbo/**', '**/.data/**', '**/coverage/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.tap/**',
+      '**/.turbo/**',
+      '**/.data/**',
+      '**/coverage/**'
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

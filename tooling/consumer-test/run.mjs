@@ -21,7 +21,8 @@ const root = resolve(here, '../..')
 const require = createRequire(import.meta.url)
 const bin = (name) => join(here, 'node_modules/.bin', name)
 const started = Date.now()
-const step = (message) => console.log(`[consumer-test +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`)
+const step = (message) =>
+  console.log(`[consumer-test +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`)
 
 async function sh(command, args, options = {}) {
   try {
@@ -31,27 +32,41 @@ async function sh(command, args, options = {}) {
   }
 }
 
-const packages = readdirSync(join(root, 'packages')).map((name) => {
-  const dir = join(root, 'packages', name)
-  return { dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }
-}).filter(({ manifest }) => manifest.private !== true)
+const packages = readdirSync(join(root, 'packages'))
+  .map((name) => {
+    const dir = join(root, 'packages', name)
+    return { dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }
+  })
+  .filter(({ manifest }) => manifest.private !== true)
 
 const project = mkdtempSync(join(tmpdir(), 'moolah-consumer-'))
 const tarballs = join(project, 'tarballs')
 try {
   step(`packing ${packages.map(({ manifest }) => manifest.name).join(', ')}`)
-  const packed = await Promise.all(packages.map(async ({ dir, manifest }) => {
-    const out = await sh('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir })
-    return { name: manifest.name, tarball: out.trim().split('\n').at(-1) }
-  }))
+  const packed = await Promise.all(
+    packages.map(async ({ dir, manifest }) => {
+      const out = await sh('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir })
+      return { name: manifest.name, tarball: out.trim().split('\n').at(-1) }
+    })
+  )
 
-  step(`publint and attw on every tarball, meanwhile installing them into ${project} (npm, registry for everything else)`)
+  step(
+    `publint and attw on every tarball, meanwhile installing them into ${project} (npm, registry for everything else)`
+  )
   await Promise.all([...packed.map(lint), install(packed)])
   cpSync(join(here, 'fixture'), project, { recursive: true })
 
   step('CommonJS without require(esm): each package loads alone (--no-experimental-require-module)')
   for (const { name } of packed) {
-    await sh(process.execPath, ['--no-experimental-require-module', '-e', `require(${JSON.stringify(name)}); require(${JSON.stringify(`${name}/package.json`)})`], { cwd: project })
+    await sh(
+      process.execPath,
+      [
+        '--no-experimental-require-module',
+        '-e',
+        `require(${JSON.stringify(name)}); require(${JSON.stringify(`${name}/package.json`)})`
+      ],
+      { cwd: project }
+    )
   }
   step('ESM (import)')
   console.log((await sh(process.execPath, ['esm.mjs'], { cwd: project })).trim())
@@ -62,15 +77,26 @@ try {
   step('tsc: nodenext ESM, node16 CommonJS, classic node resolution (strict, skipLibCheck false, no ioredis)')
   // the project has no "type": check.ts is CommonJS to TypeScript, check.mts its ESM twin
   cpSync(join(project, 'check.ts'), join(project, 'check.mts'))
-  const common = { strict: true, skipLibCheck: false, noEmit: true, target: 'es2022', lib: ['es2023'], types: ['node'] }
+  const common = {
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true,
+    target: 'es2022',
+    lib: ['es2023'],
+    types: ['node']
+  }
   const configs = {
     'tsconfig.nodenext.json': { compilerOptions: { ...common, module: 'nodenext' }, files: ['check.mts'] },
     'tsconfig.node16.json': { compilerOptions: { ...common, module: 'node16' }, files: ['check.ts'] },
     // esModuleInterop: fastify's own types (pino) need it under classic resolution
-    'tsconfig.node10.json': { compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, files: ['check.ts'] }
+    'tsconfig.node10.json': {
+      compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
+      files: ['check.ts']
+    }
   }
   renameSync(join(project, 'node_modules/ioredis'), join(project, 'node_modules/.ioredis-hidden'))
-  for (const [file, config] of Object.entries(configs)) writeFileSync(join(project, file), JSON.stringify(config))
+  for (const [file, config] of Object.entries(configs))
+    writeFileSync(join(project, file), JSON.stringify(config))
   await Promise.all(Object.keys(configs).map((file) => sh(bin('tsc'), ['-p', file], { cwd: project })))
   step('all passed')
 } finally {
@@ -81,25 +107,40 @@ try {
 /** publint (strict: warnings fail too) and attw: every entry point under node10, node16 CJS and ESM, and bundler resolution. */
 async function lint({ name, tarball }) {
   const bytes = readFileSync(tarball)
-  const { messages, pkg } = await publint({ pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }, strict: true })
-  if (messages.length > 0) throw new Error(`publint ${name}:\n${messages.map((message) => formatMessage(message, pkg)).join('\n')}`)
+  const { messages, pkg } = await publint({
+    pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) },
+    strict: true
+  })
+  if (messages.length > 0)
+    throw new Error(`publint ${name}:\n${messages.map((message) => formatMessage(message, pkg)).join('\n')}`)
   await sh(bin('attw'), [tarball, '--format', 'ascii'])
 }
 
 async function install(packed) {
   const types = require('@types/node/package.json').version
-  writeFileSync(join(project, 'package.json'), JSON.stringify({
-    name: 'moolah-consumer',
-    private: true,
-    dependencies: {
-      ...Object.fromEntries(packed.map(({ name, tarball }) => [name, `file:${tarball}`])),
-      fastify: '^5.0.0',
-      ioredis: '^6.0.0', // the optional peer, at the major npm refused before (ERESOLVE)
-      'ioredis-v5': 'npm:ioredis@^5.0.0',
-      'ioredis-v6': 'npm:ioredis@^6.0.0',
-      '@types/node': `~${types}`
-    }
-  }, null, 2))
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'moolah-consumer',
+        private: true,
+        dependencies: {
+          ...Object.fromEntries(packed.map(({ name, tarball }) => [name, `file:${tarball}`])),
+          fastify: '^5.0.0',
+          ioredis: '^6.0.0', // the optional peer, at the major npm refused before (ERESOLVE)
+          'ioredis-v5': 'npm:ioredis@^5.0.0',
+          'ioredis-v6': 'npm:ioredis@^6.0.0',
+          '@types/node': `~${types}`
+        }
+      },
+      null,
+      2
+    )
+  )
   // strict peer resolution: a peer range that excludes ioredis 6 fails here as it did for users
-  await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--strict-peer-deps', '--loglevel=error'], { cwd: project })
+  await sh(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--strict-peer-deps', '--loglevel=error'],
+    { cwd: project }
+  )
 }

@@ -9,14 +9,28 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 const builds = {
   esm: ['--outDir', 'dist/esm'],
   // CommonJS output needs CommonJS resolution, and verbatimModuleSyntax forbids rewriting imports into require()
-  cjs: ['--outDir', 'dist/cjs', '--module', 'commonjs', '--moduleResolution', 'node10', '--verbatimModuleSyntax', 'false']
+  cjs: [
+    '--outDir',
+    'dist/cjs',
+    '--module',
+    'commonjs',
+    '--moduleResolution',
+    'node10',
+    '--verbatimModuleSyntax',
+    'false'
+  ]
 }
 
 function tsc(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn('tsc', ['-p', 'tsconfig.build.json', ...args], { stdio: 'inherit', shell: process.platform === 'win32' })
+    const child = spawn('tsc', ['-p', 'tsconfig.build.json', ...args], {
+      stdio: 'inherit',
+      shell: process.platform === 'win32'
+    })
     child.on('error', reject)
-    child.on('exit', (code) => code === 0 ? resolve() : reject(new Error(`tsc ${args.join(' ')} exited with ${code}`)))
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`tsc ${args.join(' ')} exited with ${code}`))
+    )
   })
 }
 

@@ -12,7 +12,14 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL')
 })
 
-const PINO_LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
+const PINO_LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal'
+}
 
 export interface Child {
   readonly name: string
@@ -53,12 +60,18 @@ export function spawnChild(name: string, command: string, args: string[], option
     if (line.trim() === '') return
     let key = line.slice(0, 200)
     try {
-      const entry = JSON.parse(line) as { level?: number, msg?: string, err?: { message?: string } }
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } }
       if (typeof entry.level === 'number') {
         if (entry.level < 40) return
-        key = `${PINO_LEVELS[entry.level] ?? entry.level}: ${entry.msg ?? ''}${entry.err?.message === undefined ? '' : ` (${entry.err.message})`}`.slice(0, 200)
+        key =
+          `${PINO_LEVELS[entry.level] ?? entry.level}: ${entry.msg ?? ''}${entry.err?.message === undefined ? '' : ` (${entry.err.message})`}`.slice(
+            0,
+            200
+          )
       }
-    } catch { /* not a pino line: keep it as it is */ }
+    } catch {
+      /* not a pino line: keep it as it is */
+    }
     const seen = logTally.get(key) ?? 0
     logTally.set(key, seen + 1)
     if (seen === 0) options.echo?.(`${name}: ${key}`)
@@ -72,7 +85,7 @@ export function spawnChild(name: string, command: string, args: string[], option
     process: child,
     logTally,
     exited: () => gone,
-    async stop (graceMs = 10_000) {
+    async stop(graceMs = 10_000) {
       if (gone) return
       child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
@@ -86,10 +99,16 @@ export function spawnChild(name: string, command: string, args: string[], option
 export async function waitForPort(child: Child, port: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (child.exited()) throw new Error(`${child.name} exited before listening on port ${port}: ${[...child.logTally.keys()].slice(-5).join(' | ')}`)
+    if (child.exited())
+      throw new Error(
+        `${child.name} exited before listening on port ${port}: ${[...child.logTally.keys()].slice(-5).join(' | ')}`
+      )
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
       socket.once('error', () => resolve(false))
     })
     if (open) return

@@ -8,7 +8,10 @@ export async function ledgerViolations(db: postgres.Sql): Promise<string[]> {
   const broken: string[] = []
   for (const invariant of LEDGER_INVARIANTS) {
     const rows = await db.unsafe(invariant.query)
-    if (rows.length > 0) broken.push(`${invariant.name} — broken by ${rows.length} row(s), e.g. ${JSON.stringify(rows.slice(0, 3))}`)
+    if (rows.length > 0)
+      broken.push(
+        `${invariant.name} — broken by ${rows.length} row(s), e.g. ${JSON.stringify(rows.slice(0, 3))}`
+      )
   }
   return broken
 }

@@ -32,8 +32,8 @@ export type LoadJob = {
   connections: number
   durationS: number
 } & (
-  | { kind: 'transfers', pattern: TrafficPattern, payers: Party[], merchant: Party }
-  | { kind: 'replays', replayables: Replayable[] }
+  | { kind: 'transfers'; pattern: TrafficPattern; payers: Party[]; merchant: Party }
+  | { kind: 'replays'; replayables: Replayable[] }
 )
 
 export interface LoadResult {
@@ -45,7 +45,7 @@ export interface LoadResult {
   statuses: Record<string, number>
   /** Connection errors and timeouts (no response at all). */
   errors: number
-  latencyMs: { p50: number, p99: number, max: number }
+  latencyMs: { p50: number; p99: number; max: number }
   /** Replays only: answers that were not the stored 201, byte for byte, with `Idempotent-Replayed: true`. */
   replayMismatches: number
   /** Replays only: a few of those answers, for the report. */

@@ -4,7 +4,15 @@
 import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import autocannon from 'autocannon'
-import { GO_LINE, READY_LINE, type LoadJob, type LoadResult, type Party, type Replayable, type TrafficPattern } from './load-job.js'
+import {
+  GO_LINE,
+  READY_LINE,
+  type LoadJob,
+  type LoadResult,
+  type Party,
+  type Replayable,
+  type TrafficPattern
+} from './load-job.js'
 
 type Context = Record<string, unknown>
 
@@ -19,7 +27,10 @@ const job = JSON.parse(await nextLine()) as LoadJob
 const mismatches: string[] = []
 let mismatchCount = 0
 
-const request = job.kind === 'transfers' ? transferRequest(job.pattern, job.payers, job.merchant) : replayRequest(job.replayables)
+const request =
+  job.kind === 'transfers'
+    ? transferRequest(job.pattern, job.payers, job.merchant)
+    : replayRequest(job.replayables)
 console.log(READY_LINE)
 if ((await nextLine()) !== GO_LINE) throw new Error('load: expected the go line')
 
@@ -49,7 +60,11 @@ function random<T>(items: T[]): T {
 }
 
 /** A new transfer per request: a fresh Idempotency-Key, the payer's own key as bearer. */
-function transferRequest(pattern: TrafficPattern, payers: Party[], merchant: Party): Pick<autocannon.Request, 'setupRequest'> {
+function transferRequest(
+  pattern: TrafficPattern,
+  payers: Party[],
+  merchant: Party
+): Pick<autocannon.Request, 'setupRequest'> {
   const hot = payers[0] as Party
   const pick = (): [Party, Party] => {
     if (pattern === 'hot-payee') return [random(payers), merchant]
@@ -63,8 +78,17 @@ function transferRequest(pattern: TrafficPattern, payers: Party[], merchant: Par
       const [from, to] = pick()
       return {
         ...req,
-        headers: { authorization: `Bearer ${from.apiKey}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-        body: JSON.stringify({ fromWalletId: from.walletId, toWalletId: to.walletId, amount: 1, currency: 'ZAR' })
+        headers: {
+          authorization: `Bearer ${from.apiKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': randomUUID()
+        },
+        body: JSON.stringify({
+          fromWalletId: from.walletId,
+          toWalletId: to.walletId,
+          amount: 1,
+          currency: 'ZAR'
+        })
       }
     }
   }
@@ -78,16 +102,23 @@ function replayRequest(replayables: Replayable[]): Pick<autocannon.Request, 'set
       ;(context as Context).replayable = replayable
       return {
         ...req,
-        headers: { authorization: `Bearer ${replayable.apiKey}`, 'content-type': 'application/json', 'idempotency-key': replayable.idempotencyKey },
+        headers: {
+          authorization: `Bearer ${replayable.apiKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': replayable.idempotencyKey
+        },
         body: replayable.body
       }
     },
     onResponse: (status, body, context, headers) => {
       const replayable = (context as Context).replayable as Replayable
-      const replayed = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'idempotent-replayed')?.[1]
+      const replayed = Object.entries(headers ?? {}).find(
+        ([name]) => name.toLowerCase() === 'idempotent-replayed'
+      )?.[1]
       if (status === 201 && replayed === 'true' && body === replayable.response) return
       mismatchCount++
-      if (mismatches.length < 3) mismatches.push(`${status} idempotent-replayed=${String(replayed)} body=${body.slice(0, 200)}`)
+      if (mismatches.length < 3)
+        mismatches.push(`${status} idempotent-replayed=${String(replayed)} body=${body.slice(0, 200)}`)
     }
   }
 }

@@ -14,7 +14,10 @@ export interface MachineFacts {
 
 export async function machineFacts(db: postgres.Sql, redis: Redis | undefined): Promise<MachineFacts> {
   const [row] = await db<[{ server_version: string }]>`SHOW server_version`
-  const redisVersion = redis === undefined ? 'not used' : /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown'
+  const redisVersion =
+    redis === undefined
+      ? 'not used'
+      : (/redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown')
   return {
     cores: cpus().length,
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU',

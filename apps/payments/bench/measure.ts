@@ -29,7 +29,12 @@ export interface Measurement {
   ledger: string[]
 }
 
-interface Counters { cpuMs: number | undefined, pg: PgTraffic, redis: Record<string, number> | undefined, transfers: number }
+interface Counters {
+  cpuMs: number | undefined
+  pg: PgTraffic
+  redis: Record<string, number> | undefined
+  transfers: number
+}
 
 async function counters(running: RunningVariant, redis: Redis | undefined): Promise<Counters> {
   const [{ count }] = await running.db<[{ count: number }]>`SELECT count(*)::int AS count FROM transfers`
@@ -57,26 +62,43 @@ async function settle(running: RunningVariant): Promise<void> {
 }
 
 /** Runs load.ts in its own process; `before` is called once it is ready, just before it starts. */
-async function runLoad(job: LoadJob, before: () => Promise<void>, log: (m: string) => void): Promise<LoadResult> {
+async function runLoad(
+  job: LoadJob,
+  before: () => Promise<void>,
+  log: (m: string) => void
+): Promise<LoadResult> {
   const lines: string[] = []
   let wake = () => {}
   const child = spawnChild('load', process.execPath, ['--import', 'tsx', LOAD_TS], {
     cwd: APP_DIR,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.TMPDIR === undefined ? {} : { TMPDIR: process.env.TMPDIR }) },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...(process.env.TMPDIR === undefined ? {} : { TMPDIR: process.env.TMPDIR })
+    },
     echo: log,
-    onStdoutLine: (line) => { lines.push(line); wake() }
+    onStdoutLine: (line) => {
+      lines.push(line)
+      wake()
+    }
   })
   const nextLine = async (): Promise<string> => {
     while (lines.length === 0) {
-      if (child.exited()) throw new Error(`load generator exited early: ${[...child.logTally.keys()].join(' | ')}`)
-      await Promise.race([new Promise<void>((resolve) => { wake = resolve }), sleep(200)])
+      if (child.exited())
+        throw new Error(`load generator exited early: ${[...child.logTally.keys()].join(' | ')}`)
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          wake = resolve
+        }),
+        sleep(200)
+      ])
     }
     return lines.shift() as string
   }
   try {
     child.process.stdin?.write(`${JSON.stringify(job)}\n`)
     const ready = await nextLine()
-    if (ready !== READY_LINE) throw new Error(`load generator: expected "${READY_LINE}", got ${ready.slice(0, 200)}`)
+    if (ready !== READY_LINE)
+      throw new Error(`load generator: expected "${READY_LINE}", got ${ready.slice(0, 200)}`)
     await before()
     child.process.stdin?.write(`${GO_LINE}\n`)
     return JSON.parse(await nextLine()) as LoadResult
@@ -85,15 +107,40 @@ async function runLoad(job: LoadJob, before: () => Promise<void>, log: (m: strin
   }
 }
 
-export async function measure(running: RunningVariant, scenario: Scenario, load: { connections: number, durationS: number }, redis: Redis | undefined, log: (m: string) => void): Promise<Measurement> {
+export async function measure(
+  running: RunningVariant,
+  scenario: Scenario,
+  load: { connections: number; durationS: number },
+  redis: Redis | undefined,
+  log: (m: string) => void
+): Promise<Measurement> {
   // Replayables made just before their measurement: the in-process store of the Redis-off variant
   // keeps its 10 000 most recent records, and the transfer scenarios before it write far more.
-  const job: LoadJob = scenario.pattern === undefined
-    ? { url: running.url, ...load, kind: 'replays', replayables: await createReplayables(running.url, running.parties.payers) }
-    : { url: running.url, ...load, kind: 'transfers', pattern: scenario.pattern, payers: running.parties.payers, merchant: running.parties.merchant }
+  const job: LoadJob =
+    scenario.pattern === undefined
+      ? {
+          url: running.url,
+          ...load,
+          kind: 'replays',
+          replayables: await createReplayables(running.url, running.parties.payers)
+        }
+      : {
+          url: running.url,
+          ...load,
+          kind: 'transfers',
+          pattern: scenario.pattern,
+          payers: running.parties.payers,
+          merchant: running.parties.merchant
+        }
   const countRedis = running.variant.redis ? redis : undefined
   let before: Counters | undefined
-  const result = await runLoad(job, async () => { before = await counters(running, countRedis) }, log)
+  const result = await runLoad(
+    job,
+    async () => {
+      before = await counters(running, countRedis)
+    },
+    log
+  )
   await settle(running)
   const after = await counters(running, countRedis)
   /* c8 ignore next -- runLoad calls `before` before the load can answer */
@@ -107,7 +154,10 @@ export async function measure(running: RunningVariant, scenario: Scenario, load:
       roundTrips: after.pg.roundTrips - before.pg.roundTrips,
       connections: after.pg.connections - before.pg.connections
     },
-    redisCommands: after.redis === undefined || before.redis === undefined ? undefined : commandsBetween(before.redis, after.redis),
+    redisCommands:
+      after.redis === undefined || before.redis === undefined
+        ? undefined
+        : commandsBetween(before.redis, after.redis),
     ledger: await ledgerViolations(running.db)
   }
 }

@@ -29,7 +29,10 @@ const GSSENC_REQUEST = 80877104
  * encryption requests are refused by the proxy itself ('N'), so the traffic stays readable;
  * the client then sends its startup message in the clear, as libpq and postgres.js do.
  */
-export async function startPgRoundTripProxy(target: { host: string, port: number }): Promise<PgRoundTripProxy> {
+export async function startPgRoundTripProxy(target: {
+  host: string
+  port: number
+}): Promise<PgRoundTripProxy> {
   const counts: PgTraffic = { statements: 0, roundTrips: 0, connections: 0 }
   const sockets = new Set<Socket>()
 
@@ -41,7 +44,10 @@ export async function startPgRoundTripProxy(target: { host: string, port: number
       socket.setNoDelay(true)
       socket.on('close', () => sockets.delete(socket))
       // Either side going away ends the other: Postgres sees a closed client, the client a closed server.
-      socket.on('error', () => { client.destroy(); upstream.destroy() })
+      socket.on('error', () => {
+        client.destroy()
+        upstream.destroy()
+      })
     }
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())
@@ -66,7 +72,7 @@ export async function startPgRoundTripProxy(target: { host: string, port: number
   return {
     port: address.port,
     traffic: () => ({ ...counts }),
-    async close () {
+    async close() {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
@@ -86,10 +92,10 @@ class FrontendReader {
   /** Body bytes of the current message still to pass. */
   #skip = 0
 
-  constructor (private readonly counts: PgTraffic) {}
+  constructor(private readonly counts: PgTraffic) {}
 
   /** The bytes to forward to Postgres, and how many encryption requests to refuse. */
-  read(chunk: Buffer): { forward: Buffer, refuseEncryption: number } {
+  read(chunk: Buffer): { forward: Buffer; refuseEncryption: number } {
     let refuseEncryption = 0
     let dropped: Array<[number, number]> | undefined
     let i = 0
@@ -122,7 +128,10 @@ class FrontendReader {
         const type = this.#header[0]
         if (type === 0x45 /* E */) this.counts.statements++
         else if (type === 0x53 /* S */) this.counts.roundTrips++
-        else if (type === 0x51 /* Q */) { this.counts.statements++; this.counts.roundTrips++ }
+        else if (type === 0x51 /* Q */) {
+          this.counts.statements++
+          this.counts.roundTrips++
+        }
         this.#skip = this.#header.readInt32BE(1) - 4
       }
     }

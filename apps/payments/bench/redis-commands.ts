@@ -17,7 +17,10 @@ export async function redisCommandCalls(redis: Redis): Promise<Record<string, nu
 }
 
 /** Calls per command between two readings, commands not called left out. */
-export function commandsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+export function commandsBetween(
+  before: Record<string, number>,
+  after: Record<string, number>
+): Record<string, number> {
   const delta: Record<string, number> = {}
   for (const [command, calls] of Object.entries(after)) {
     const n = calls - (before[command] ?? 0)

@@ -40,11 +40,16 @@ export interface Machine extends MachineFacts {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
 /** Median over rounds of a per-transfer figure; undefined when it was not measured or nothing completed. */
-function medianPer(measurements: Measurement[], value: (m: Measurement) => number | undefined): number | undefined {
+function medianPer(
+  measurements: Measurement[],
+  value: (m: Measurement) => number | undefined
+): number | undefined {
   const ratios = measurements.flatMap((m) => {
     const v = value(m)
     return v === undefined || m.completed <= 0 ? [] : [v / m.completed]
@@ -57,7 +62,8 @@ function perCommand(measurements: Measurement[]): Record<string, number> | undef
   if (completed <= 0 || measurements.some((m) => m.redisCommands === undefined)) return undefined
   const calls: Record<string, number> = {}
   for (const m of measurements) {
-    for (const [command, n] of Object.entries(m.redisCommands ?? {})) calls[command] = (calls[command] ?? 0) + n
+    for (const [command, n] of Object.entries(m.redisCommands ?? {}))
+      calls[command] = (calls[command] ?? 0) + n
   }
   return Object.fromEntries(Object.entries(calls).map(([command, n]) => [command, n / completed]))
 }
@@ -82,7 +88,9 @@ export function summarize(variant: Variant, scenario: Scenario, measurements: Me
     cpuMsPer: medianPer(measurements, (m) => m.cpuMs),
     statementsPer: medianPer(measurements, (m) => m.pg.statements),
     roundTripsPer: medianPer(measurements, (m) => m.pg.roundTrips),
-    redisPer: medianPer(measurements, (m) => m.redisCommands === undefined ? undefined : totalCalls(m.redisCommands)),
+    redisPer: medianPer(measurements, (m) =>
+      m.redisCommands === undefined ? undefined : totalCalls(m.redisCommands)
+    ),
     redisPerCommand: perCommand(measurements),
     replayMismatches: measurements.reduce((sum, m) => sum + m.load.replayMismatches, 0),
     replayMismatchSamples: measurements.flatMap((m) => m.load.replayMismatchSamples).slice(0, 3),
@@ -90,12 +98,16 @@ export function summarize(variant: Variant, scenario: Scenario, measurements: Me
   }
 }
 
-const fixed = (value: number | undefined, digits: number) => value === undefined ? '—' : value.toFixed(digits)
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined ? '—' : value.toFixed(digits)
 const rate = (value: number) => value.toFixed(value < 10 ? 1 : 0)
-const times = (value: number | undefined) => value === undefined || !Number.isFinite(value) ? '—' : `${value.toFixed(2)}×`
+const times = (value: number | undefined) =>
+  value === undefined || !Number.isFinite(value) ? '—' : `${value.toFixed(2)}×`
 
 function refusedText(row: Row): string {
-  const parts = [...row.refused].sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => `${count}× ${status}`)
+  const parts = [...row.refused]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, count]) => `${count}× ${status}`)
   if (row.errors > 0) parts.push(`${row.errors} no answer`)
   return parts.length === 0 ? '0' : parts.join(', ')
 }
@@ -109,34 +121,57 @@ export interface Verdict {
 /** The checks a run must pass: a sound ledger, a bounded hot-payer tail, no 5xx, exact replays. */
 export function verdict(rows: Row[], variants: Variant[]): Verdict {
   const failures: string[] = []
-  const of = (variant: Variant, scenario: ScenarioId) => rows.find((r) => r.variant.id === variant.id && r.scenario.id === scenario)
-  const cells = (check: (variant: Variant) => { text: string, failure?: string }) => variants.map((variant) => {
-    const { text, failure } = check(variant)
-    if (failure !== undefined) failures.push(`${variant.id}: ${failure}`)
-    return text
-  })
+  const of = (variant: Variant, scenario: ScenarioId) =>
+    rows.find((r) => r.variant.id === variant.id && r.scenario.id === scenario)
+  const cells = (check: (variant: Variant) => { text: string; failure?: string }) =>
+    variants.map((variant) => {
+      const { text, failure } = check(variant)
+      if (failure !== undefined) failures.push(`${variant.id}: ${failure}`)
+      return text
+    })
   const limit = LOCK_WAIT_MS + LATENCY_MARGIN_MS
   const lines = [
     `| check | ${variants.map((v) => v.short).join(' | ')} |`,
     `| --- | ${variants.map(() => ':---:').join(' | ')} |`,
     `| ledger invariants after every measurement | ${cells((variant) => {
       const broken = rows.filter((r) => r.variant.id === variant.id).flatMap((r) => r.ledger)
-      return broken.length === 0 ? { text: '✓' } : { text: '✗ broken', failure: `ledger broken: ${broken.join('; ')}` }
+      return broken.length === 0
+        ? { text: '✓' }
+        : { text: '✗ broken', failure: `ledger broken: ${broken.join('; ')}` }
     }).join(' | ')} |`,
     `| no 5xx in any scenario | ${cells((variant) => {
-      const fivexx = rows.filter((r) => r.variant.id === variant.id).reduce((sum, r) => sum + [...r.refused].filter(([s]) => s.startsWith('5')).reduce((n, [, c]) => n + c, 0), 0)
-      return fivexx === 0 ? { text: '✓' } : { text: `✗ ${fivexx}× 5xx`, failure: `${fivexx} answers with a 5xx status` }
+      const fivexx = rows
+        .filter((r) => r.variant.id === variant.id)
+        .reduce(
+          (sum, r) => sum + [...r.refused].filter(([s]) => s.startsWith('5')).reduce((n, [, c]) => n + c, 0),
+          0
+        )
+      return fivexx === 0
+        ? { text: '✓' }
+        : { text: `✗ ${fivexx}× 5xx`, failure: `${fivexx} answers with a 5xx status` }
     }).join(' | ')} |`,
-    `| hot payer: slowest answer ≤ LOCK_WAIT_MS + ${LATENCY_MARGIN_MS} ms = ${limit} ms | ${cells((variant) => {
-      const row = of(variant, 'hot-payer')
-      if (row === undefined) return { text: '—' }
-      if (!variant.service) return { text: `${row.max.toFixed(0)} ms (no lock wait)` }
-      return row.max <= limit ? { text: `✓ ${row.max.toFixed(0)} ms` } : { text: `✗ ${row.max.toFixed(0)} ms`, failure: `hot payer's slowest answer took ${row.max.toFixed(0)} ms (limit ${limit} ms)` }
-    }).join(' | ')} |`,
+    `| hot payer: slowest answer ≤ LOCK_WAIT_MS + ${LATENCY_MARGIN_MS} ms = ${limit} ms | ${cells(
+      (variant) => {
+        const row = of(variant, 'hot-payer')
+        if (row === undefined) return { text: '—' }
+        if (!variant.service) return { text: `${row.max.toFixed(0)} ms (no lock wait)` }
+        return row.max <= limit
+          ? { text: `✓ ${row.max.toFixed(0)} ms` }
+          : {
+              text: `✗ ${row.max.toFixed(0)} ms`,
+              failure: `hot payer's slowest answer took ${row.max.toFixed(0)} ms (limit ${limit} ms)`
+            }
+      }
+    ).join(' | ')} |`,
     `| replays: every answer the stored 201 with \`Idempotent-Replayed: true\` | ${cells((variant) => {
       const row = of(variant, 'replay')
       if (row === undefined) return { text: '—' }
-      return row.replayMismatches === 0 ? { text: '✓' } : { text: `✗ ${row.replayMismatches} not`, failure: `${row.replayMismatches} replays were not the stored answer, e.g. ${row.replayMismatchSamples.join(' / ')}` }
+      return row.replayMismatches === 0
+        ? { text: '✓' }
+        : {
+            text: `✗ ${row.replayMismatches} not`,
+            failure: `${row.replayMismatches} replays were not the stored answer, e.g. ${row.replayMismatchSamples.join(' / ')}`
+          }
     }).join(' | ')} |`,
     // A target, not a pass/fail check: reported, never failing the run.
     `| replays: PG round trips per replay (target 0) | ${cells((variant) => {
@@ -149,12 +184,18 @@ export function verdict(rows: Row[], variants: Variant[]): Verdict {
 }
 
 function ratioLines(rows: Row[], variants: Variant[]): string[] {
-  const rateOf = (variant: VariantId, scenario: ScenarioId) => rows.find((r) => r.variant.id === variant && r.scenario.id === scenario)?.rate
-  const ratio = (a: number | undefined, b: number | undefined) => a === undefined || b === undefined || b === 0 ? undefined : a / b
-  const perVariant = (scenario: ScenarioId, over: ScenarioId) => variants
-    .filter((variant) => rateOf(variant.id, scenario) !== undefined)
-    .map((variant) => `${variant.short} ${times(ratio(rateOf(variant.id, scenario), rateOf(variant.id, over)))}`)
-    .join(' · ')
+  const rateOf = (variant: VariantId, scenario: ScenarioId) =>
+    rows.find((r) => r.variant.id === variant && r.scenario.id === scenario)?.rate
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || b === 0 ? undefined : a / b
+  const perVariant = (scenario: ScenarioId, over: ScenarioId) =>
+    variants
+      .filter((variant) => rateOf(variant.id, scenario) !== undefined)
+      .map(
+        (variant) =>
+          `${variant.short} ${times(ratio(rateOf(variant.id, scenario), rateOf(variant.id, over)))}`
+      )
+      .join(' · ')
   return [
     '| ratio of transfers/s (medians) | value |',
     '| --- | --- |',
@@ -166,8 +207,17 @@ function ratioLines(rows: Row[], variants: Variant[]): string[] {
   ]
 }
 
-export function markdown(settings: Settings, machine: Machine, rows: Row[], checks: Verdict, serverLogs: string[]): string {
-  const rounds = settings.rounds === 1 ? '1 round' : `${settings.rounds} rounds, interleaved (figures are medians; non-2xx and max cover all rounds)`
+export function markdown(
+  settings: Settings,
+  machine: Machine,
+  rows: Row[],
+  checks: Verdict,
+  serverLogs: string[]
+): string {
+  const rounds =
+    settings.rounds === 1
+      ? '1 round'
+      : `${settings.rounds} rounds, interleaved (figures are medians; non-2xx and max cover all rounds)`
   const lines = [
     `\`${settings.command}\` — ${machine.date}`,
     '',
@@ -178,7 +228,10 @@ export function markdown(settings: Settings, machine: Machine, rows: Row[], chec
     '',
     '| variant | scenario | transfers/s | p50 ms | p99 ms | max ms | non-2xx | Node CPU ms/transfer | PG statements/transfer | PG round trips/transfer | Redis commands/transfer |',
     '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.variant.title} | ${r.scenario.title} | ${rate(r.rate)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.max.toFixed(0)} | ${refusedText(r)} | ${fixed(r.cpuMsPer, 2)} | ${fixed(r.statementsPer, 2)} | ${fixed(r.roundTripsPer, 2)} | ${r.variant.redis ? fixed(r.redisPer, 2) : '—'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.variant.title} | ${r.scenario.title} | ${rate(r.rate)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.max.toFixed(0)} | ${refusedText(r)} | ${fixed(r.cpuMsPer, 2)} | ${fixed(r.statementsPer, 2)} | ${fixed(r.roundTripsPer, 2)} | ${r.variant.redis ? fixed(r.redisPer, 2) : '—'} |`
+    ),
     '',
     'Replay rows count replays (each the same request again, answered from the idempotency record) where the other rows count transfers.',
     '',
@@ -190,12 +243,19 @@ export function markdown(settings: Settings, machine: Machine, rows: Row[], chec
   if (redisRows.length > 0) {
     lines.push('', 'Redis commands per transfer (per replay), by command:', '')
     for (const r of redisRows) {
-      const commands = Object.entries(r.redisPerCommand ?? {}).sort(([, a], [, b]) => b - a).map(([command, n]) => `${n < 0.005 ? '<0.01' : n.toFixed(2)} ${command}`)
+      const commands = Object.entries(r.redisPerCommand ?? {})
+        .sort(([, a], [, b]) => b - a)
+        .map(([command, n]) => `${n < 0.005 ? '<0.01' : n.toFixed(2)} ${command}`)
       lines.push(`- ${r.variant.short}, ${r.scenario.title}: ${commands.join(', ') || 'none'}`)
     }
   }
   if (serverLogs.length > 0) {
-    lines.push('', 'Server log lines at warn or above during the run (count × message):', '', ...serverLogs.map((line) => `- ${line}`))
+    lines.push(
+      '',
+      'Server log lines at warn or above during the run (count × message):',
+      '',
+      ...serverLogs.map((line) => `- ${line}`)
+    )
   }
   return lines.join('\n')
 }

@@ -31,16 +31,26 @@ function log(message: string): void {
  */
 function bounded(cleanup: Cleanup): Teardown {
   return {
-    teardown: (fn) => cleanup.teardown(() => Promise.race([
-      Promise.resolve().then(fn).catch((err: unknown) => log(`clean-up step failed: ${err instanceof Error ? err.message : String(err)}`)),
-      sleep(CLEANUP_STEP_MS, undefined, { ref: false })
-    ]))
+    teardown: (fn) =>
+      cleanup.teardown(() =>
+        Promise.race([
+          Promise.resolve()
+            .then(fn)
+            .catch((err: unknown) =>
+              log(`clean-up step failed: ${err instanceof Error ? err.message : String(err)}`)
+            ),
+          sleep(CLEANUP_STEP_MS, undefined, { ref: false })
+        ])
+      )
   }
 }
 
 /** Warns when src/ changed after the last build: the benchmark measures dist/. */
 async function checkBuild(): Promise<void> {
-  if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run \`pnpm build\` first (the benchmark measures the built service)`)
+  if (!existsSync(SERVER_JS))
+    throw new Error(
+      `${SERVER_JS} is missing: run \`pnpm build\` first (the benchmark measures the built service)`
+    )
   const newest = async (dir: string) => {
     let latest = 0
     for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
@@ -48,19 +58,32 @@ async function checkBuild(): Promise<void> {
     }
     return latest
   }
-  if (await newest(join(APP_DIR, 'src')) > await newest(join(APP_DIR, 'dist'))) {
-    log('warning: src/ has changed since dist/ was built; this run measures the older build (run `pnpm build`, or `pnpm bench` from the repository root)')
+  if ((await newest(join(APP_DIR, 'src'))) > (await newest(join(APP_DIR, 'dist')))) {
+    log(
+      'warning: src/ has changed since dist/ was built; this run measures the older build (run `pnpm build`, or `pnpm bench` from the repository root)'
+    )
   }
 }
 
-function progress(round: number, settings: Settings, scenario: Scenario, variant: Variant, m: Measurement): string {
-  const per = (value: number | undefined) => value === undefined || m.completed <= 0 ? '—' : (value / m.completed).toFixed(2)
-  const refused = Object.entries(m.load.statuses).filter(([status]) => !status.startsWith('2')).map(([status, count]) => `${count}× ${status}`)
-  return `round ${round}/${settings.rounds} · ${scenario.id} · ${variant.id}: ${(m.load.ok / m.load.durationS).toFixed(0)}/s, ` +
+function progress(
+  round: number,
+  settings: Settings,
+  scenario: Scenario,
+  variant: Variant,
+  m: Measurement
+): string {
+  const per = (value: number | undefined) =>
+    value === undefined || m.completed <= 0 ? '—' : (value / m.completed).toFixed(2)
+  const refused = Object.entries(m.load.statuses)
+    .filter(([status]) => !status.startsWith('2'))
+    .map(([status, count]) => `${count}× ${status}`)
+  return (
+    `round ${round}/${settings.rounds} · ${scenario.id} · ${variant.id}: ${(m.load.ok / m.load.durationS).toFixed(0)}/s, ` +
     `p50 ${m.load.latencyMs.p50.toFixed(0)} ms, p99 ${m.load.latencyMs.p99.toFixed(0)} ms, max ${m.load.latencyMs.max.toFixed(0)} ms` +
     `${refused.length > 0 ? `, ${refused.join(' ')}` : ''}${m.load.errors > 0 ? `, ${m.load.errors} no answer` : ''}; per ${scenario.pattern === undefined ? 'replay' : 'transfer'}: ` +
     `${per(m.cpuMs)} ms CPU, ${per(m.pg.statements)} statements, ${per(m.pg.roundTrips)} round trips, ${per(m.redisCommands === undefined ? undefined : totalCalls(m.redisCommands))} Redis commands` +
     `${m.ledger.length > 0 ? ` — LEDGER BROKEN: ${m.ledger.join('; ')}` : ''}`
+  )
 }
 
 async function main(cleanup: Cleanup): Promise<number> {
@@ -68,8 +91,10 @@ async function main(cleanup: Cleanup): Promise<number> {
   const t = bounded(cleanup)
   await checkBuild()
   const loadBefore = loadAverage()
-  log(`${settings.command}: ${settings.variants.map((v) => v.id).join(', ')} × ${settings.scenarios.map((s) => s.id).join(', ')}, ` +
-    `${settings.rounds} round(s) of ${settings.durationS} s at ${settings.connections} connections`)
+  log(
+    `${settings.command}: ${settings.variants.map((v) => v.id).join(', ')} × ${settings.scenarios.map((s) => s.id).join(', ')}, ` +
+      `${settings.rounds} round(s) of ${settings.durationS} s at ${settings.connections} connections`
+  )
 
   // A private redis-server: INFO commandstats then counts the service's commands only, not
   // those of whatever else shares the machine's Redis.
@@ -91,8 +116,15 @@ async function main(cleanup: Cleanup): Promise<number> {
   const failures: string[] = []
   for (const v of running) {
     log(`${v.variant.id}: warming up (${WARMUP_S} s of uniform transfers, not reported)`)
-    const warmup = await measure(v, SCENARIOS[0] as Scenario, { connections: settings.connections, durationS: Math.min(WARMUP_S, settings.durationS) }, redis, log)
-    if (warmup.ledger.length > 0) failures.push(`${v.variant.id}: ledger broken after the warm-up: ${warmup.ledger.join('; ')}`)
+    const warmup = await measure(
+      v,
+      SCENARIOS[0] as Scenario,
+      { connections: settings.connections, durationS: Math.min(WARMUP_S, settings.durationS) },
+      redis,
+      log
+    )
+    if (warmup.ledger.length > 0)
+      failures.push(`${v.variant.id}: ledger broken after the warm-up: ${warmup.ledger.join('; ')}`)
   }
 
   const results = new Map<string, Measurement[]>()
@@ -100,7 +132,13 @@ async function main(cleanup: Cleanup): Promise<number> {
     for (const scenario of settings.scenarios) {
       for (const v of running) {
         if (!runs(v.variant, scenario)) continue
-        const m = await measure(v, scenario, { connections: settings.connections, durationS: settings.durationS }, redis, log)
+        const m = await measure(
+          v,
+          scenario,
+          { connections: settings.connections, durationS: settings.durationS },
+          redis,
+          log
+        )
         const key = `${v.variant.id}/${scenario.id}`
         results.set(key, [...(results.get(key) ?? []), m])
         log(progress(round, settings, scenario, v.variant, m))
@@ -117,9 +155,16 @@ async function main(cleanup: Cleanup): Promise<number> {
   }
   const checks = verdict(rows, settings.variants)
   failures.push(...checks.failures)
-  const serverLogs = running.flatMap((v) => [...v.server.logTally].map(([message, count]) => `${v.variant.title}: ${count}× ${message}`))
+  const serverLogs = running.flatMap((v) =>
+    [...v.server.logTally].map(([message, count]) => `${v.variant.title}: ${count}× ${message}`)
+  )
   const facts = await machineFacts((running[0] as RunningVariant).db, redis)
-  const machine = { ...facts, loadBefore, loadAfter: loadAverage(), date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC` }
+  const machine = {
+    ...facts,
+    loadBefore,
+    loadAfter: loadAverage(),
+    date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`
+  }
   console.log(`\n${markdown(settings, machine, rows, checks, serverLogs)}\n`)
 
   for (const failure of failures) log(`FAILED: ${failure}`)
@@ -141,8 +186,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void finish(130)
   })
 }
-main(cleanup).then((code) => finish(code), (err: unknown) => {
-  // After Ctrl-C, whatever was running fails as its processes go: not worth a stack trace.
-  if (!finishing) log(err instanceof Error ? (err.stack ?? err.message) : String(err))
-  return finish(1)
-})
+main(cleanup).then(
+  (code) => finish(code),
+  (err: unknown) => {
+    // After Ctrl-C, whatever was running fails as its processes go: not worth a stack trace.
+    if (!finishing) log(err instanceof Error ? (err.stack ?? err.message) : String(err))
+    return finish(1)
+  }
+)

@@ -13,9 +13,17 @@ export interface Parties {
   merchant: Party
 }
 
-interface Answer { status: number, text: string }
+interface Answer {
+  status: number
+  text: string
+}
 
-async function post(url: string, bearer: string, payload: object | string, idempotencyKey?: string): Promise<Answer> {
+async function post(
+  url: string,
+  bearer: string,
+  payload: object | string,
+  idempotencyKey?: string
+): Promise<Answer> {
   const response = await fetch(url, {
     method: 'POST',
     headers: {
@@ -29,11 +37,19 @@ async function post(url: string, bearer: string, payload: object | string, idemp
 }
 
 /** POST that must answer 201; a 409 (busy wallet, key in flight) is retried with the same key. */
-async function create(url: string, bearer: string, payload: object | string, idempotencyKey?: string): Promise<Answer> {
+async function create(
+  url: string,
+  bearer: string,
+  payload: object | string,
+  idempotencyKey?: string
+): Promise<Answer> {
   for (let attempt = 1; ; attempt++) {
     const answer = await post(url, bearer, payload, idempotencyKey)
     if (answer.status === 201) return answer
-    if (answer.status !== 409 || attempt === 10) throw new Error(`seed: POST ${new URL(url).pathname} answered ${answer.status}: ${answer.text.slice(0, 300)}`)
+    if (answer.status !== 409 || attempt === 10)
+      throw new Error(
+        `seed: POST ${new URL(url).pathname} answered ${answer.status}: ${answer.text.slice(0, 300)}`
+      )
     await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
   }
 }
@@ -52,9 +68,15 @@ async function inParallel<T, R>(items: T[], run: (item: T, index: number) => Pro
 }
 
 async function party(baseUrl: string, adminToken: string, name: string, funds: number): Promise<Party> {
-  const user = JSON.parse((await create(`${baseUrl}/v1/users`, adminToken, { name })).text) as { id: string, apiKey: string }
-  const wallet = JSON.parse((await create(`${baseUrl}/v1/wallets`, user.apiKey, { currency: 'ZAR' }, randomUUID())).text) as { id: string }
-  if (funds > 0) await create(`${baseUrl}/v1/deposits`, adminToken, { walletId: wallet.id, amount: funds }, randomUUID())
+  const user = JSON.parse((await create(`${baseUrl}/v1/users`, adminToken, { name })).text) as {
+    id: string
+    apiKey: string
+  }
+  const wallet = JSON.parse(
+    (await create(`${baseUrl}/v1/wallets`, user.apiKey, { currency: 'ZAR' }, randomUUID())).text
+  ) as { id: string }
+  if (funds > 0)
+    await create(`${baseUrl}/v1/deposits`, adminToken, { walletId: wallet.id, amount: funds }, randomUUID())
   return { userId: user.id, apiKey: user.apiKey, walletId: wallet.id }
 }
 
@@ -71,7 +93,12 @@ export async function seedParties(baseUrl: string, adminToken: string, payers: n
 export async function createReplayables(baseUrl: string, payers: Party[]): Promise<Replayable[]> {
   return inParallel(payers, async (from, i) => {
     const to = payers[(i + 1) % payers.length] as Party
-    const body = JSON.stringify({ fromWalletId: from.walletId, toWalletId: to.walletId, amount: 1, currency: 'ZAR' })
+    const body = JSON.stringify({
+      fromWalletId: from.walletId,
+      toWalletId: to.walletId,
+      amount: 1,
+      currency: 'ZAR'
+    })
     const idempotencyKey = randomUUID()
     const answer = await create(`${baseUrl}/v1/transfers`, from.apiKey, body, idempotencyKey)
     return { apiKey: from.apiKey, idempotencyKey, body, response: answer.text }

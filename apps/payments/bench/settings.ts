@@ -39,9 +39,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
 
   // BENCH_ONLY: comma-separated scenario and/or variant ids; each kind filters only itself.
-  const only = (env.BENCH_ONLY ?? '').split(',').map((token) => token.trim()).filter((token) => token !== '')
+  const only = (env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '')
   const known = [...SCENARIOS.map((s) => s.id), ...VARIANTS.map((v) => v.id)] as string[]
-  for (const token of only) if (!known.includes(token)) problems.push(`BENCH_ONLY: unknown "${token}" (known: ${known.join(', ')})`)
+  for (const token of only)
+    if (!known.includes(token)) problems.push(`BENCH_ONLY: unknown "${token}" (known: ${known.join(', ')})`)
   const pick = <T extends { id: string }>(all: readonly T[]): T[] => {
     const chosen = all.filter((item) => only.includes(item.id))
     return chosen.length === 0 ? [...all] : chosen
@@ -53,8 +57,14 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     connections: number('BENCH_CONNECTIONS', 16, true),
     variants: pick(VARIANTS),
     scenarios: pick(SCENARIOS),
-    command: [...KNOBS.filter((name) => env[name] !== undefined && env[name] !== '').map((name) => `${name}=${env[name]}`), 'pnpm bench'].join(' ')
+    command: [
+      ...KNOBS.filter((name) => env[name] !== undefined && env[name] !== '').map(
+        (name) => `${name}=${env[name]}`
+      ),
+      'pnpm bench'
+    ].join(' ')
   }
-  if (problems.length > 0) throw new Error(`Invalid benchmark settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  if (problems.length > 0)
+    throw new Error(`Invalid benchmark settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
   return settings
 }

@@ -34,11 +34,19 @@ export interface VariantContext {
 /** Only what the process needs: nothing of the caller's environment (REDIS_URL least of all) leaks in. */
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
-  for (const name of ['HOME', 'TMPDIR']) if (process.env[name] !== undefined) env[name] = process.env[name] as string
+  for (const name of ['HOME', 'TMPDIR'])
+    if (process.env[name] !== undefined) env[name] = process.env[name] as string
   return env
 }
 
-async function startService(t: Teardown, name: string, databaseUrl: string, redisUrl: string | undefined, adminToken: string, log: (m: string) => void): Promise<{ server: Child, url: string }> {
+async function startService(
+  t: Teardown,
+  name: string,
+  databaseUrl: string,
+  redisUrl: string | undefined,
+  adminToken: string,
+  log: (m: string) => void
+): Promise<{ server: Child; url: string }> {
   const port = await freePort()
   const server = spawnChild(name, process.execPath, [SERVER_JS], {
     cwd: APP_DIR,
@@ -61,7 +69,12 @@ async function startService(t: Teardown, name: string, databaseUrl: string, redi
   return { server, url: `http://127.0.0.1:${port}` }
 }
 
-async function startCeiling(t: Teardown, databaseUrl: string, parties: Parties, log: (m: string) => void): Promise<{ server: Child, url: string }> {
+async function startCeiling(
+  t: Teardown,
+  databaseUrl: string,
+  parties: Parties,
+  log: (m: string) => void
+): Promise<{ server: Child; url: string }> {
   const port = await freePort()
   const server = spawnChild('ceiling', process.execPath, ['--import', 'tsx', CEILING_TS], {
     cwd: APP_DIR,
@@ -69,7 +82,9 @@ async function startCeiling(t: Teardown, databaseUrl: string, parties: Parties, 
     env: { ...baseEnv(), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }
   })
   t.teardown(() => server.stop())
-  const keys = Object.fromEntries([...parties.payers, parties.merchant].map((party) => [party.apiKey, party.userId]))
+  const keys = Object.fromEntries(
+    [...parties.payers, parties.merchant].map((party) => [party.apiKey, party.userId])
+  )
   server.process.stdin?.write(`${JSON.stringify(keys)}\n`)
   await waitForPort(server, port)
   return { server, url: `http://127.0.0.1:${port}` }
@@ -80,7 +95,11 @@ async function startCeiling(t: Teardown, databaseUrl: string, parties: Parties, 
  * behind the counting proxy. The ceiling's database is migrated and seeded by a service
  * process (Redis off) that is stopped before the ceiling starts.
  */
-export async function startVariant(t: Teardown, variant: Variant, context: VariantContext): Promise<RunningVariant> {
+export async function startVariant(
+  t: Teardown,
+  variant: Variant,
+  context: VariantContext
+): Promise<RunningVariant> {
   const { log } = context
   const directUrl = await freshDatabase(t)
   const db = postgres(directUrl, { max: 1, onnotice: () => {} })

@@ -9,7 +9,20 @@ export const ADMIN_TOKEN_MIN_DISTINCT = 8
 /** A run this long of one character, or of consecutive ones (aaaaaaaa, 12345678, hgfedcba). */
 export const ADMIN_TOKEN_MAX_RUN = 8
 /** Words of placeholders and made-up secrets, matched in any case anywhere in the token. */
-export const PLACEHOLDER_WORDS = ['change', 'secret', 'passw', 'admin', 'token', 'example', 'sample', 'placeholder', 'default', 'replace', 'dummy', 'qwerty']
+export const PLACEHOLDER_WORDS = [
+  'change',
+  'secret',
+  'passw',
+  'admin',
+  'token',
+  'example',
+  'sample',
+  'placeholder',
+  'default',
+  'replace',
+  'dummy',
+  'qwerty'
+]
 
 /** Why `token` cannot be the admin token, or undefined when it can. */
 export function adminTokenProblem(token: string): string | undefined {
@@ -19,7 +32,8 @@ export function adminTokenProblem(token: string): string | undefined {
   if (distinct < ADMIN_TOKEN_MIN_DISTINCT) reasons.push(`has only ${distinct} different characters`)
   const word = PLACEHOLDER_WORDS.find((w) => token.toLowerCase().includes(w))
   if (word !== undefined) reasons.push(`contains "${word}"`)
-  if (longestRun(token) >= ADMIN_TOKEN_MAX_RUN) reasons.push(`has a run of ${ADMIN_TOKEN_MAX_RUN} or more repeated or consecutive characters`)
+  if (longestRun(token) >= ADMIN_TOKEN_MAX_RUN)
+    reasons.push(`has a run of ${ADMIN_TOKEN_MAX_RUN} or more repeated or consecutive characters`)
   if (reasons.length === 0) return undefined
   return `ADMIN_TOKEN must be a random secret of at least ${ADMIN_TOKEN_MIN_LENGTH} characters (e.g. \`openssl rand -hex 32\`); this one ${reasons.join(', ')}`
 }

@@ -49,7 +49,7 @@ const SETTLER_INTERVAL_MS = 500
 
 export interface BuildOptions {
   /** The log level (default `config.logLevel`) and where lines go (default stdout), or false to log nothing (tests). */
-  logger?: false | { level?: string, stream?: LogDestination }
+  logger?: false | { level?: string; stream?: LogDestination }
   /**
    * The product provider of purchases, closed by whoever made it. Default: chosen from the
    * config (provider-choice.ts), closed when the app closes.
@@ -64,7 +64,10 @@ export interface BuildOptions {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(options.logger?.level ?? config.logLevel, options.logger?.stream),
+    logger:
+      options.logger === false
+        ? false
+        : loggerOptions(options.logger?.level ?? config.logLevel, options.logger?.stream),
     logController,
     genReqId: requestIdOf,
     bodyLimit: 64 * 1024,
@@ -100,7 +103,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
  *   handler     one ledger statement (row locks in id order, balance re-check, unique key)
  *   onSend      idempotency commit (awaited before the response leaves), lock release
  */
-async function registerEverything(app: FastifyInstance, config: Config, givenProvider: ProviderPort | undefined): Promise<void> {
+async function registerEverything(
+  app: FastifyInstance,
+  config: Config,
+  givenProvider: ProviderPort | undefined
+): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
   app.decorate('database', database)
   app.addHook('onClose', () => database.close())
@@ -108,7 +115,9 @@ async function registerEverything(app: FastifyInstance, config: Config, givenPro
 
   let redis: Redis | undefined
   if (config.redisUrl === undefined) {
-    app.log.warn('REDIS_URL is not set: locks, idempotency records, rate limits and caches are in-process (single instance only)')
+    app.log.warn(
+      'REDIS_URL is not set: locks, idempotency records, rate limits and caches are in-process (single instance only)'
+    )
   } else {
     redis = createRedisClient(config.redisUrl)
     // ioredis reconnects by itself; say so in the log rather than as an unhandled 'error' event.
@@ -133,7 +142,11 @@ async function registerEverything(app: FastifyInstance, config: Config, givenPro
     scope: principalId,
     onEvent: metrics.onIdempotencyEvent
   })
-  await app.register(walletLock, { prefix: `${prefix}wallet-lock:`, waitMs: config.lockWaitMs, onEvent: metrics.onLockEvent })
+  await app.register(walletLock, {
+    prefix: `${prefix}wallet-lock:`,
+    waitMs: config.lockWaitMs,
+    onEvent: metrics.onLockEvent
+  })
   await app.register(catalogCache, {
     prefix: `${prefix}catalog:`,
     ttl: config.catalogTtlSeconds,

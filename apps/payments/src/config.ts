@@ -38,7 +38,7 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor (readonly problems: string[]) {
+  constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
     this.name = 'ConfigError'
   }
@@ -66,7 +66,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let adminToken = read.raw('ADMIN_TOKEN')
   const adminTokenGenerated = adminToken === undefined && databaseUrl === undefined
   if (adminToken === undefined) {
-    if (databaseUrl !== undefined) read.problems.push('ADMIN_TOKEN is required when DATABASE_URL is set (use a long random secret, e.g. `openssl rand -hex 32`)')
+    if (databaseUrl !== undefined)
+      read.problems.push(
+        'ADMIN_TOKEN is required when DATABASE_URL is set (use a long random secret, e.g. `openssl rand -hex 32`)'
+      )
     adminToken = randomBytes(24).toString('base64url')
   } else {
     const problem = adminTokenProblem(adminToken)
@@ -74,12 +77,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const logLevel = env.LOG_LEVEL ?? 'info'
-  if (!LOG_LEVELS.includes(logLevel)) read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  if (!LOG_LEVELS.includes(logLevel))
+    read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
 
-  const supportedCurrencies = (env.SUPPORTED_CURRENCIES ?? 'ZAR,USD').split(',').map((c) => c.trim()).filter((c) => c !== '')
+  const supportedCurrencies = (env.SUPPORTED_CURRENCIES ?? 'ZAR,USD')
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '')
   const badCurrencies = supportedCurrencies.filter((c) => !/^[A-Z]{3}$/.test(c))
   if (supportedCurrencies.length === 0 || badCurrencies.length > 0) {
-    read.problems.push(`SUPPORTED_CURRENCIES must be a comma-separated list of ISO 4217 codes such as "ZAR,USD", got "${env.SUPPORTED_CURRENCIES}"`)
+    read.problems.push(
+      `SUPPORTED_CURRENCIES must be a comma-separated list of ISO 4217 codes such as "ZAR,USD", got "${env.SUPPORTED_CURRENCIES}"`
+    )
   }
 
   const lockWaitMs = read.int('LOCK_WAIT_MS', 2000, 0, 60_000)
@@ -119,5 +128,8 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
 }
 
 function readDatabase(read: EnvReader): DatabaseConfig {
-  return { databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']), dataDir: read.raw('DATA_DIR') ?? '.data' }
+  return {
+    databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: read.raw('DATA_DIR') ?? '.data'
+  }
 }

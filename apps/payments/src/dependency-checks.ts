@@ -14,10 +14,15 @@ export interface DependencyStatus {
 }
 
 /** Whether Postgres and Redis answer a trivial command within a second: for readiness and metrics. */
-export async function checkDependencies(database: Database, redis: Redis | undefined): Promise<DependencyStatus> {
+export async function checkDependencies(
+  database: Database,
+  redis: Redis | undefined
+): Promise<DependencyStatus> {
   const [postgres, redisStatus] = await Promise.all([
     check(() => database.ping(CHECK_TIMEOUT_MS)),
-    redis === undefined ? 'not-configured' as const : check(() => redisChecks.run(redis.ping(), 'Redis PING'))
+    redis === undefined
+      ? ('not-configured' as const)
+      : check(() => redisChecks.run(redis.ping(), 'Redis PING'))
   ])
   return { postgres, redis: redisStatus }
 }

@@ -2,7 +2,7 @@
 export class EnvReader {
   readonly problems: string[] = []
 
-  constructor (private readonly env: NodeJS.ProcessEnv) {}
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   /** The variable as given; unset and empty are the same thing. */
   raw(name: string): string | undefined {
@@ -25,7 +25,8 @@ export class EnvReader {
   int(name: string, fallback: number, min: number, max: number): number {
     return this.parsed(name, fallback, (value) => {
       const number = Number(value)
-      if (!/^\d+$/.test(value.trim()) || number < min || number > max) throw new Error(`must be a whole number from ${min} to ${max}, got "${value}"`)
+      if (!/^\d+$/.test(value.trim()) || number < min || number > max)
+        throw new Error(`must be a whole number from ${min} to ${max}, got "${value}"`)
       return number
     })
   }
@@ -44,7 +45,10 @@ export class EnvReader {
       this.problems.push(`${name} is not a valid URL`)
       return value
     }
-    if (!protocols.includes(protocol)) this.problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${protocol}//…"`)
+    if (!protocols.includes(protocol))
+      this.problems.push(
+        `${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${protocol}//…"`
+      )
     return value
   }
 }

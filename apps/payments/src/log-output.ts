@@ -7,8 +7,21 @@ import type { LogDestination } from './logging.js'
  * synchronous on Linux for files, pipes and terminals), so log lines and console output such
  * as the welcome banner appear in the order they were written.
  */
-export function logDestination(stdout: { isTTY?: boolean, write(text: string): unknown }): LogDestination {
-  if (stdout.isTTY !== true) return { write: (line) => { stdout.write(line) } }
-  const prettify = prettyFactory({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true })
-  return { write: (line) => { stdout.write(prettify(line)) } }
+export function logDestination(stdout: { isTTY?: boolean; write(text: string): unknown }): LogDestination {
+  if (stdout.isTTY !== true)
+    return {
+      write: (line) => {
+        stdout.write(line)
+      }
+    }
+  const prettify = prettyFactory({
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true
+  })
+  return {
+    write: (line) => {
+      stdout.write(prettify(line))
+    }
+  }
 }

@@ -24,14 +24,45 @@ const IDEMPOTENCY_OUTCOMES: Partial<Record<IdempotencyEvent['type'], string>> = 
 export class ServiceMetrics {
   readonly registry = new Registry()
 
-  readonly #http = new Histogram({ name: 'http_request_duration_seconds', help: 'Time to answer a request, by method, route pattern and status', labelNames: ['method', 'route', 'status_code'], buckets: LATENCY_BUCKETS, registers: [this.registry] })
-  readonly #movements = new Counter({ name: 'moolah_money_movements_total', help: 'Answers of the money routes: movement transfer|deposit|purchase, outcome created|pending|replayed|<problem code>', labelNames: ['movement', 'outcome'], registers: [this.registry] })
-  readonly #lockWait = new Histogram({ name: 'moolah_wallet_lock_wait_seconds', help: 'Time from asking for a wallet lock to holding it', buckets: LATENCY_BUCKETS, registers: [this.registry] })
-  readonly #lockOutcomes = new Counter({ name: 'moolah_wallet_lock_events_total', help: 'Wallet lock outcomes: acquired, contended, timeout, lost, store_error', labelNames: ['outcome'], registers: [this.registry] })
-  readonly #idempotency = new Counter({ name: 'moolah_idempotency_requests_total', help: 'Idempotency outcomes: claimed, replayed, in_use, reused, lease_lost, store_error', labelNames: ['outcome'], registers: [this.registry] })
-  readonly #catalog = new Counter({ name: 'moolah_catalog_cache_answers_total', help: 'Catalog cache answers by catalog and status: hit_l1, hit_l2, miss_l2, miss_loader, stale, load_error', labelNames: ['catalog', 'status'], registers: [this.registry] })
+  readonly #http = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer a request, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry]
+  })
+  readonly #movements = new Counter({
+    name: 'moolah_money_movements_total',
+    help: 'Answers of the money routes: movement transfer|deposit|purchase, outcome created|pending|replayed|<problem code>',
+    labelNames: ['movement', 'outcome'],
+    registers: [this.registry]
+  })
+  readonly #lockWait = new Histogram({
+    name: 'moolah_wallet_lock_wait_seconds',
+    help: 'Time from asking for a wallet lock to holding it',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry]
+  })
+  readonly #lockOutcomes = new Counter({
+    name: 'moolah_wallet_lock_events_total',
+    help: 'Wallet lock outcomes: acquired, contended, timeout, lost, store_error',
+    labelNames: ['outcome'],
+    registers: [this.registry]
+  })
+  readonly #idempotency = new Counter({
+    name: 'moolah_idempotency_requests_total',
+    help: 'Idempotency outcomes: claimed, replayed, in_use, reused, lease_lost, store_error',
+    labelNames: ['outcome'],
+    registers: [this.registry]
+  })
+  readonly #catalog = new Counter({
+    name: 'moolah_catalog_cache_answers_total',
+    help: 'Catalog cache answers by catalog and status: hit_l1, hit_l2, miss_l2, miss_loader, stale, load_error',
+    labelNames: ['catalog', 'status'],
+    registers: [this.registry]
+  })
 
-  constructor (checkDependencies: () => Promise<DependencyStatus>) {
+  constructor(checkDependencies: () => Promise<DependencyStatus>) {
     collectDefaultMetrics({ register: this.registry })
     // Asked at scrape time, so the figure is as fresh as the scrape; the registry owns the gauge.
     new Gauge({
@@ -39,10 +70,11 @@ export class ServiceMetrics {
       help: '1 when the dependency answers within a second, 0 when it does not (redis absent without REDIS_URL)',
       labelNames: ['dependency'],
       registers: [this.registry],
-      async collect () {
+      async collect() {
         const status = await checkDependencies()
         this.set({ dependency: 'postgres' }, Number(status.postgres === 'ok'))
-        if (status.redis !== 'not-configured') this.set({ dependency: 'redis' }, Number(status.redis === 'ok'))
+        if (status.redis !== 'not-configured')
+          this.set({ dependency: 'redis' }, Number(status.redis === 'ok'))
       }
     })
   }
@@ -66,7 +98,9 @@ export class ServiceMetrics {
   }
 
   readonly onCatalogEvent = (event: CatalogCacheEvent): void => {
-    if (event.type === 'hit' || event.type === 'miss') this.#catalog.inc({ catalog: event.name, status: `${event.type}_${event.tier}` })
-    else if (event.type === 'stale' || event.type === 'load-error') this.#catalog.inc({ catalog: event.name, status: event.type.replace('-', '_') })
+    if (event.type === 'hit' || event.type === 'miss')
+      this.#catalog.inc({ catalog: event.name, status: `${event.type}_${event.tier}` })
+    else if (event.type === 'stale' || event.type === 'load-error')
+      this.#catalog.inc({ catalog: event.name, status: event.type.replace('-', '_') })
   }
 }

@@ -9,7 +9,9 @@ try {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
   try {
     await database.migrate()
-    console.log(`migrations applied (${database.kind === 'postgres' ? 'Postgres' : `embedded PGlite in ${config.dataDir}`})`)
+    console.log(
+      `migrations applied (${database.kind === 'postgres' ? 'Postgres' : `embedded PGlite in ${config.dataDir}`})`
+    )
   } finally {
     await database.close()
   }

@@ -16,7 +16,7 @@ export interface Problem {
   failureCode?: string
   /** The request's id, as in its log lines and X-Request-Id: what a client quotes to the operator. */
   requestId?: string
-  errors?: Array<{ path: string, message: string }>
+  errors?: Array<{ path: string; message: string }>
 }
 
 const CODE_PATTERN = /^[A-Z][A-Z0-9_]*$/
@@ -52,21 +52,50 @@ export function problemFor(error: FastifyError, request: FastifyRequest): Proble
       detail: 'The request does not match the schema of this route.',
       code: 'VALIDATION_ERROR',
       instance: request.url,
-      errors: error.validation.map((issue) => ({ path: `${error.validationContext}${issue.instancePath}`, message: String(issue.message) /* Ajv always writes one */ }))
+      errors: error.validation.map((issue) => ({
+        path: `${error.validationContext}${issue.instancePath}`,
+        message: String(issue.message) /* Ajv always writes one */
+      }))
     }
   }
   if (isDatabaseUnavailable(error)) {
-    return { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The database is unavailable; retry shortly.', code: 'DEPENDENCY_UNAVAILABLE', instance: request.url }
+    return {
+      type: 'about:blank',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'The database is unavailable; retry shortly.',
+      code: 'DEPENDENCY_UNAVAILABLE',
+      instance: request.url
+    }
   }
   const mapped = error.code === undefined ? undefined : FASTIFY_CODES[error.code]
   if (status >= 500 && !isOwnError(error)) {
     // Never leak internals (stack traces, SQL, other users' data) to clients.
-    return { type: 'about:blank', title, status, detail: 'An unexpected error occurred. It has been logged.', code: 'INTERNAL_ERROR', instance: request.url }
+    return {
+      type: 'about:blank',
+      title,
+      status,
+      detail: 'An unexpected error occurred. It has been logged.',
+      code: 'INTERNAL_ERROR',
+      instance: request.url
+    }
   }
-  const code = mapped ?? (error.code !== undefined && CODE_PATTERN.test(error.code) ? error.code : title.toUpperCase().replace(/[^A-Z0-9]+/g, '_'))
+  const code =
+    mapped ??
+    (error.code !== undefined && CODE_PATTERN.test(error.code)
+      ? error.code
+      : title.toUpperCase().replace(/[^A-Z0-9]+/g, '_'))
   // The router's messages repeat the whole URL, which may be kilobytes long.
   const detail = (error.code === undefined ? undefined : ROUTER_DETAILS[error.code]) ?? error.message
-  return { type: 'about:blank', title, status, detail, code, instance: request.url.slice(0, 200), ...problemMembersOf(error) }
+  return {
+    type: 'about:blank',
+    title,
+    status,
+    detail,
+    code,
+    instance: request.url.slice(0, 200),
+    ...problemMembersOf(error)
+  }
 }
 
 /** RFC 9457 extension members an error of ours carries for the client (a failed purchase's id). */
@@ -76,7 +105,12 @@ function problemMembersOf(error: FastifyError): Record<string, unknown> {
 
 /** Errors this service or its plugins raise on purpose (@fastify/error, a contract code). */
 function isOwnError(error: FastifyError): boolean {
-  return error.name === 'FastifyError' && error.code !== undefined && CODE_PATTERN.test(error.code) && !error.code.startsWith('FST_')
+  return (
+    error.name === 'FastifyError' &&
+    error.code !== undefined &&
+    CODE_PATTERN.test(error.code) &&
+    !error.code.startsWith('FST_')
+  )
 }
 
 declare module 'fastify' {
@@ -90,11 +124,19 @@ declare module 'fastify' {
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   reply.problemCode = problem.code
   const requestId = reply.request.id
-  return reply.code(problem.status).header(REQUEST_ID_HEADER, requestId).type('application/problem+json').send({ ...problem, requestId })
+  return reply
+    .code(problem.status)
+    .header(REQUEST_ID_HEADER, requestId)
+    .type('application/problem+json')
+    .send({ ...problem, requestId })
 }
 
 /** Fastify's `frameworkErrors`: the router's own refusals (malformed or over-long URLs), as problem documents. */
-export function sendFrameworkProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+export function sendFrameworkProblem(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply
+): void {
   sendProblem(reply, problemFor(error, request))
 }
 
@@ -104,17 +146,20 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = problemFor(error, request)
     // Both answers mean "the same request may succeed shortly".
-    if ((problem.status === 503 || problem.code === 'CONCURRENT_REQUEST') && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
+    if ((problem.status === 503 || problem.code === 'CONCURRENT_REQUEST') && !reply.hasHeader('retry-after'))
+      reply.header('retry-after', '1')
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.debug({ err: error }, 'request rejected')
     return sendProblem(reply, problem)
   })
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, {
-    type: 'about:blank',
-    title: 'Not Found',
-    status: 404,
-    detail: `No route ${request.method} ${request.url.split('?')[0]}.`,
-    code: 'NOT_FOUND',
-    instance: request.url
-  }))
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: `No route ${request.method} ${request.url.split('?')[0]}.`,
+      code: 'NOT_FOUND',
+      instance: request.url
+    })
+  )
 }

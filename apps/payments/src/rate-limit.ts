@@ -6,7 +6,10 @@ import type { Config } from './config.js'
 const WINDOW = '1 minute'
 
 function rateLimited(max: number, window: string, retryAfterSeconds: number): Error {
-  return Object.assign(new Error(`Rate limit of ${max} requests per ${window} exceeded; retry in ${retryAfterSeconds} s`), { statusCode: 429, code: 'RATE_LIMITED' })
+  return Object.assign(
+    new Error(`Rate limit of ${max} requests per ${window} exceeded; retry in ${retryAfterSeconds} s`),
+    { statusCode: 429, code: 'RATE_LIMITED' }
+  )
 }
 
 /**
@@ -22,8 +25,10 @@ export function rateLimitOptions(config: Config, redis: Redis | undefined): Rate
     nameSpace: `${config.redisKeyPrefix}rate-limit:`,
     skipOnError: true,
     ...(redis === undefined ? {} : { redis }),
-    keyGenerator: (request) => request.principal === null ? `ip:${request.ip}` : `principal:${request.principal.id}`,
-    errorResponseBuilder: (_request, context) => rateLimited(context.max, context.after, Math.ceil(context.ttl / 1000))
+    keyGenerator: (request) =>
+      request.principal === null ? `ip:${request.ip}` : `principal:${request.principal.id}`,
+    errorResponseBuilder: (_request, context) =>
+      rateLimited(context.max, context.after, Math.ceil(context.ttl / 1000))
   }
 }
 
@@ -34,12 +39,23 @@ export function rateLimitOptions(config: Config, redis: Redis | undefined): Rate
  * wrong keys never reaches Postgres. (A check, not a second route limiter: @fastify/rate-limit
  * runs one limiter per request, and the route's own limit must still count the request.)
  */
-export function unauthenticatedLimit(app: FastifyInstance, config: Config): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  const check = app.createRateLimit({ max: config.rateLimitMax, timeWindow: WINDOW, keyGenerator: (request) => `unauthenticated:${request.ip}` })
+export function unauthenticatedLimit(
+  app: FastifyInstance,
+  config: Config
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  const check = app.createRateLimit({
+    max: config.rateLimitMax,
+    timeWindow: WINDOW,
+    keyGenerator: (request) => `unauthenticated:${request.ip}`
+  })
   return async (request, reply) => {
     const result = await check(request)
     if (result.isAllowed || !result.isExceeded) return
-    reply.header('x-ratelimit-limit', result.max).header('x-ratelimit-remaining', 0).header('x-ratelimit-reset', result.ttlInSeconds).header('retry-after', result.ttlInSeconds)
+    reply
+      .header('x-ratelimit-limit', result.max)
+      .header('x-ratelimit-remaining', 0)
+      .header('x-ratelimit-reset', result.ttlInSeconds)
+      .header('retry-after', result.ttlInSeconds)
     throw rateLimited(result.max, WINDOW, result.ttlInSeconds)
   }
 }

@@ -12,13 +12,16 @@ declare module 'fastify' {
 /** created, pending (a purchase whose outcome is not known yet), replayed, or the problem code the money route answered with. */
 function outcomeOf(reply: FastifyReply): string {
   if (reply.statusCode === 202) return 'pending'
-  if (reply.statusCode < 300) return reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'created'
+  if (reply.statusCode < 300)
+    return reply.getHeader('idempotent-replayed') === 'true' ? 'replayed' : 'created'
   /* c8 ignore next -- every error answer is a problem document (problem.ts), which sets problemCode */
   return reply.problemCode ?? String(reply.statusCode)
 }
 
 /** What a movement's log line says of its request: who, which wallets, how much; never a secret. */
-function movementFields(request: FastifyRequest): Pick<MoneyMovement, 'principal' | 'idempotencyKey' | 'amount'> & Record<string, unknown> {
+function movementFields(
+  request: FastifyRequest
+): Pick<MoneyMovement, 'principal' | 'idempotencyKey' | 'amount'> & Record<string, unknown> {
   const body = (request.body ?? {}) as Record<string, unknown>
   return {
     principal: request.principal?.id,
@@ -38,6 +41,12 @@ export function observeRequests(app: FastifyInstance, metrics: ServiceMetrics): 
     if (config.movement === undefined) return
     const outcome = outcomeOf(reply)
     metrics.movement(config.movement, outcome)
-    logMoneyMovement(request.log, { movement: config.movement, outcome, statusCode: reply.statusCode, location: reply.getHeader('location'), ...movementFields(request) })
+    logMoneyMovement(request.log, {
+      movement: config.movement,
+      outcome,
+      statusCode: reply.statusCode,
+      location: reply.getHeader('location'),
+      ...movementFields(request)
+    })
   })
 }

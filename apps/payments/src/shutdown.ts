@@ -20,7 +20,9 @@ export function shutDownOnSignals(app: FastifyInstance, graceMs: number): void {
   server.removeListener('request', app.routing)
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (closing) return refuse(app, request, response)
-    response.once('close', () => { if (closing) server.closeIdleConnections() })
+    response.once('close', () => {
+      if (closing) server.closeIdleConnections()
+    })
     app.routing(request, response)
   })
 
@@ -36,7 +38,10 @@ export function shutDownOnSignals(app: FastifyInstance, graceMs: number): void {
         app.log.error({ err }, message)
         process.exit(1)
       }
-      setTimeout(() => fail(`shutdown did not finish within SHUTDOWN_GRACE_MS (${graceMs} ms): exiting`), graceMs)
+      setTimeout(
+        () => fail(`shutdown did not finish within SHUTDOWN_GRACE_MS (${graceMs} ms): exiting`),
+        graceMs
+      )
       app.close().then(
         () => process.exit(0),
         /* c8 ignore next -- no onClose hook rejects today (pools end under a timeout, Redis's QUIT resolves even while reconnecting) */

@@ -16,9 +16,14 @@ export function parseTrustProxy(value: string): TrustProxy {
   const trimmed = value.trim().toLowerCase()
   if (trimmed === 'true') return true
   if (trimmed === 'false') return false
-  const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
   if (entries.length === 0 || !entries.every(isAddressOrRange)) {
-    throw new Error(`must be true, false, or a comma-separated list of the proxies' IP addresses, CIDR ranges or ${NAMED_RANGES.join('/')} (not a hop count), got "${value}"`)
+    throw new Error(
+      `must be true, false, or a comma-separated list of the proxies' IP addresses, CIDR ranges or ${NAMED_RANGES.join('/')} (not a hop count), got "${value}"`
+    )
   }
   return entries
 }

@@ -16,5 +16,6 @@ export function installValidators(app: FastifyInstance): void {
   const exact = addFormats(new Ajv({ ...shared, coerceTypes: false }))
   const coercing = addFormats(new Ajv({ ...shared, coerceTypes: 'array' }))
   app.setValidatorCompiler<FastifySchema>(({ schema, httpPart }) =>
-    (httpPart === 'body' ? exact : coercing).compile(schema as object))
+    (httpPart === 'body' ? exact : coercing).compile(schema as object)
+  )
 }

@@ -3,8 +3,11 @@ import type { Demo } from './demo.js'
 
 /** Embedded mode is for trying the service: say what it runs on and how to talk to it. */
 export function welcomeText(config: Config, address: string, demo: Demo): string {
-  const stores = config.redisUrl === undefined ? 'in-process (single instance only)' : `Redis at ${config.redisUrl}`
-  const tokenNote = config.adminTokenGenerated ? '   (generated for this run; set ADMIN_TOKEN to choose one)' : ''
+  const stores =
+    config.redisUrl === undefined ? 'in-process (single instance only)' : `Redis at ${config.redisUrl}`
+  const tokenNote = config.adminTokenGenerated
+    ? '   (generated for this run; set ADMIN_TOKEN to choose one)'
+    : ''
   const currency = config.supportedCurrencies[0]
   const user = `-H 'Authorization: Bearer ${demo.apiKey}'`
   const admin = `-H 'Authorization: Bearer ${config.adminToken}'`

@@ -85,19 +85,21 @@ t.test('the shutdown grace period outlasts the longest lock wait by default', as
 })
 
 t.test('lists every problem at once, in words an operator can act on', async (t) => {
-  const error = t.throws(() => loadConfig({
-    PORT: 'eighty',
-    DATABASE_URL: 'mysql://db/x',
-    REDIS_URL: 'not a url',
-    LOG_LEVEL: 'loud',
-    LOCK_WAIT_MS: '-1',
-    SUPPORTED_CURRENCIES: 'rand',
-    TRUST_PROXY: '2',
-    SHUTDOWN_GRACE_MS: 'soon',
-    PROVIDER_URL: 'ftp://sandbox',
-    PROVIDER_TIMEOUT_MS: '0',
-    PURCHASE_SETTLE_MAX_SECONDS: 'never'
-  })) as ConfigError
+  const error = t.throws(() =>
+    loadConfig({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://db/x',
+      REDIS_URL: 'not a url',
+      LOG_LEVEL: 'loud',
+      LOCK_WAIT_MS: '-1',
+      SUPPORTED_CURRENCIES: 'rand',
+      TRUST_PROXY: '2',
+      SHUTDOWN_GRACE_MS: 'soon',
+      PROVIDER_URL: 'ftp://sandbox',
+      PROVIDER_TIMEOUT_MS: '0',
+      PURCHASE_SETTLE_MAX_SECONDS: 'never'
+    })
+  ) as ConfigError
   t.type(error, ConfigError)
   t.same(error.problems, [
     'DATABASE_URL must start with postgres:// or postgresql://, got "mysql://…"',
@@ -117,8 +119,14 @@ t.test('lists every problem at once, in words an operator can act on', async (t)
 })
 
 t.test('a placeholder admin token is refused, in embedded mode too', async (t) => {
-  t.throws(() => loadConfig({ ADMIN_TOKEN: 'change-me-to-a-long-random-secret' }), /ADMIN_TOKEN must be a random secret of at least 32 characters .*; this one contains "change"/)
-  t.throws(() => loadConfig({ DATABASE_URL: 'postgres://db/x', ADMIN_TOKEN: 'short' }), /ADMIN_TOKEN must be a random secret/)
+  t.throws(
+    () => loadConfig({ ADMIN_TOKEN: 'change-me-to-a-long-random-secret' }),
+    /ADMIN_TOKEN must be a random secret of at least 32 characters .*; this one contains "change"/
+  )
+  t.throws(
+    () => loadConfig({ DATABASE_URL: 'postgres://db/x', ADMIN_TOKEN: 'short' }),
+    /ADMIN_TOKEN must be a random secret/
+  )
 })
 
 t.test('an empty currency list is refused', async (t) => {
@@ -126,8 +134,14 @@ t.test('an empty currency list is refused', async (t) => {
 })
 
 t.test('pnpm db:migrate reads the database settings only: no admin token needed', async (t) => {
-  t.same(loadDatabaseConfig({ DATABASE_URL: 'postgres://u@db:5432/payments' }), { databaseUrl: 'postgres://u@db:5432/payments', dataDir: '.data' })
-  t.same(loadDatabaseConfig({ DATA_DIR: '/srv/data', PORT: 'ignored', LOG_LEVEL: 'ignored' }), { databaseUrl: undefined, dataDir: '/srv/data' })
+  t.same(loadDatabaseConfig({ DATABASE_URL: 'postgres://u@db:5432/payments' }), {
+    databaseUrl: 'postgres://u@db:5432/payments',
+    dataDir: '.data'
+  })
+  t.same(loadDatabaseConfig({ DATA_DIR: '/srv/data', PORT: 'ignored', LOG_LEVEL: 'ignored' }), {
+    databaseUrl: undefined,
+    dataDir: '/srv/data'
+  })
   const error = t.throws(() => loadDatabaseConfig({ DATABASE_URL: 'mysql://db/x' })) as ConfigError
   t.same(error.problems, ['DATABASE_URL must start with postgres:// or postgresql://, got "mysql://…"'])
 })

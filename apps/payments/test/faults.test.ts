@@ -13,14 +13,24 @@ t.test('Redis outages: money fails closed, catalogs stay up, everything recovers
   const from = await api.createWallet(alice)
   const to = await api.createWallet(alice)
   t.equal((await api.deposit(from.id, 5_000)).statusCode, 201)
-  t.equal((await api.request({ method: 'GET', url: '/v1/catalog/flash' })).statusCode, 200, 'catalog warm before the outage')
+  t.equal(
+    (await api.request({ method: 'GET', url: '/v1/catalog/flash' })).statusCode,
+    200,
+    'catalog warm before the outage'
+  )
 
   const expectOutage = async (t: Test, label: string) => {
     const started = Date.now()
     const money = [
       await api.transfer(alice, { fromWalletId: from.id, toWalletId: to.id, amount: 100 }),
       await api.deposit(from.id, 100),
-      await api.request({ method: 'POST', url: '/v1/wallets', token: alice.apiKey, key: randomUUID(), payload: {} })
+      await api.request({
+        method: 'POST',
+        url: '/v1/wallets',
+        token: alice.apiKey,
+        key: randomUUID(),
+        payload: {}
+      })
     ]
     for (const response of money) {
       t.equal(response.statusCode, 503, `${label}: money route fails closed`)
@@ -30,7 +40,11 @@ t.test('Redis outages: money fails closed, catalogs stay up, everything recovers
     t.ok(Date.now() - started < 3 * 1500, `${label}: each answer comes within its timeout`)
     const catalog = await api.request({ method: 'GET', url: '/v1/catalog/easypay' })
     t.equal(catalog.statusCode, 200, `${label}: a catalog is still served`)
-    t.equal((await api.request({ method: 'GET', url: `/v1/wallets/${from.id}`, token: alice.apiKey })).statusCode, 200, `${label}: reads still work`)
+    t.equal(
+      (await api.request({ method: 'GET', url: `/v1/wallets/${from.id}`, token: alice.apiKey })).statusCode,
+      200,
+      `${label}: reads still work`
+    )
     t.equal((await app.inject('/health/ready')).statusCode, 503, `${label}: not ready`)
   }
 

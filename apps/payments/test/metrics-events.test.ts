@@ -7,9 +7,24 @@ t.test('events the service counts, events it ignores, and dependencies that are 
   metrics.onCatalogEvent({ type: 'stale', name: 'flash', reason: 'error' })
   metrics.onCatalogEvent({ type: 'load-error', name: 'flash', durationMs: 3, error: new Error('feed down') })
   metrics.onCatalogEvent({ type: 'invalidation', names: ['flash'], origin: 'local' })
-  metrics.onLockEvent({ type: 'store-error', resources: ['w'], operation: 'acquire', error: new Error('redis down'), degraded: false })
+  metrics.onLockEvent({
+    type: 'store-error',
+    resources: ['w'],
+    operation: 'acquire',
+    error: new Error('redis down'),
+    degraded: false
+  })
   metrics.onLockEvent({ type: 'released', resources: ['w'], heldMs: 5, owned: true })
-  metrics.onIdempotencyEvent({ type: 'committed', statusCode: 201, bytes: 10, key: 'k', scope: 's', method: 'POST', route: '/x', requestId: 'r' })
+  metrics.onIdempotencyEvent({
+    type: 'committed',
+    statusCode: 201,
+    bytes: 10,
+    key: 'k',
+    scope: 's',
+    method: 'POST',
+    route: '/x',
+    requestId: 'r'
+  })
   const text = await metrics.registry.metrics()
   t.match(text, /moolah_catalog_cache_answers_total\{catalog="flash",status="stale"\} 1\n/)
   t.match(text, /moolah_catalog_cache_answers_total\{catalog="flash",status="load_error"\} 1\n/)

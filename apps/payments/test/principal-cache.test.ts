@@ -19,7 +19,10 @@ function countingCache(ttlMs: number, maxEntries = 10) {
 t.test('concurrent first lookups of one key share one query, later ones none', async (t) => {
   const { cache, lookups } = countingCache(60_000)
   const answers = await Promise.all(Array.from({ length: 5 }, () => cache.resolve('user-1')))
-  t.same(answers, Array.from({ length: 5 }, (): Principal => ({ kind: 'user', id: 'user-1' })))
+  t.same(
+    answers,
+    Array.from({ length: 5 }, (): Principal => ({ kind: 'user', id: 'user-1' }))
+  )
   t.same(cache.cached('user-1'), { kind: 'user', id: 'user-1' })
   t.same(lookups, ['user-1'])
 })

@@ -11,18 +11,33 @@ const AIRTIME_10 = 'flash-vodacom-airtime-10'
 
 t.test('embedded mode (PGlite, in-process stores): purchases and their settler', async (t) => {
   const provider = new ScriptableProvider(200)
-  const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100', PURCHASE_SETTLE_MAX_SECONDS: '1' }, { provider })
+  const app = await startApp(
+    t,
+    { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100', PURCHASE_SETTLE_MAX_SECONDS: '1' },
+    { provider }
+  )
   const api = new Api(app)
   const { user, walletId } = await api.fundedWallet(5000)
 
   const bought = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils })
   t.equal(bought.statusCode, 201, bought.body)
   const late = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.late })
-  const lost = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.neverReached })
+  const lost = await api.purchase(user, {
+    walletId,
+    productId: AIRTIME_10,
+    recipient: RECIPIENT.neverReached
+  })
   t.equal(late.statusCode, 202)
   t.equal(lost.statusCode, 202)
-  const statusOf = async (id: string) => (await api.request({ method: 'GET', url: `/v1/purchases/${id}`, token: user.apiKey })).json().status
-  await waitUntil(async () => await statusOf(late.json().id) === 'completed' && await statusOf(lost.json().id) === 'failed', 'both to settle', 20_000, 100)
+  const statusOf = async (id: string) =>
+    (await api.request({ method: 'GET', url: `/v1/purchases/${id}`, token: user.apiKey })).json().status
+  await waitUntil(
+    async () =>
+      (await statusOf(late.json().id)) === 'completed' && (await statusOf(lost.json().id)) === 'failed',
+    'both to settle',
+    20_000,
+    100
+  )
   t.equal(await api.balance(user, walletId), 3000, 'two bought, one refunded')
   await checkLedger(t, app.database.db)
   t.equal(provider.closed, 0, 'a provider given to the app is closed by its owner')
@@ -35,7 +50,11 @@ t.test('without a provider option: the sandbox in process, fulfilling at once', 
   const response = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.fulfils })
   t.equal(response.statusCode, 201, response.body)
   t.match(response.json(), { status: 'completed', fulfilment: Object })
-  const declined = await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.declined })
+  const declined = await api.purchase(user, {
+    walletId,
+    productId: AIRTIME_10,
+    recipient: RECIPIENT.declined
+  })
   t.equal(declined.json().code, 'PURCHASE_FAILED')
   t.equal(await api.balance(user, walletId), 4000)
   await checkLedger(t, app.database.db)
@@ -50,15 +69,31 @@ t.test('with PROVIDER_URL: the HTTP client of the sandbox protocol', async (t) =
   t.equal(response.statusCode, 201, response.body)
 })
 
-t.test('shutdown stops the settler mid-question: the provider call is aborted, nothing more is asked', async (t) => {
-  const provider = new ScriptableProvider()
-  const app = await startApp(t, { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100', PURCHASE_SETTLE_MAX_SECONDS: '600' }, { provider })
-  const api = new Api(app)
-  const { user, walletId } = await api.fundedWallet(5000)
-  provider.statusHangs = true
-  const ids: string[] = []
-  for (let i = 0; i < 2; i++) ids.push((await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.neverReached })).json().id)
-  await waitUntil(() => provider.statusCalls.length > 0, 'the settler to ask about the first purchase', 20_000)
-  await app.close()
-  t.same(provider.statusCalls, [ids[0]], 'the second purchase was not asked about after the stop')
-})
+t.test(
+  'shutdown stops the settler mid-question: the provider call is aborted, nothing more is asked',
+  async (t) => {
+    const provider = new ScriptableProvider()
+    const app = await startApp(
+      t,
+      { DATA_DIR: await tempDataDir(t), PROVIDER_TIMEOUT_MS: '100', PURCHASE_SETTLE_MAX_SECONDS: '600' },
+      { provider }
+    )
+    const api = new Api(app)
+    const { user, walletId } = await api.fundedWallet(5000)
+    provider.statusHangs = true
+    const ids: string[] = []
+    for (let i = 0; i < 2; i++)
+      ids.push(
+        (
+          await api.purchase(user, { walletId, productId: AIRTIME_10, recipient: RECIPIENT.neverReached })
+        ).json().id
+      )
+    await waitUntil(
+      () => provider.statusCalls.length > 0,
+      'the settler to ask about the first purchase',
+      20_000
+    )
+    await app.close()
+    t.same(provider.statusCalls, [ids[0]], 'the second purchase was not asked about after the stop')
+  }
+)

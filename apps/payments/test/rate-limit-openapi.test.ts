@@ -15,7 +15,13 @@ async function serverEnv(t: Teardown, extra: Record<string, string> = {}): Promi
   return { DATABASE_URL: await freshDatabase(t), REDIS_URL: url, REDIS_KEY_PREFIX: prefix, ...extra }
 }
 
-function assertAllowed(t: Test, response: LightMyRequestResponse, limit: number, remaining: number, what: string): void {
+function assertAllowed(
+  t: Test,
+  response: LightMyRequestResponse,
+  limit: number,
+  remaining: number,
+  what: string
+): void {
   t.equal(response.statusCode < 400, true, `${what}: allowed (${response.statusCode})`)
   t.equal(response.headers['x-ratelimit-limit'], String(limit), `${what}: x-ratelimit-limit`)
   t.equal(response.headers['x-ratelimit-remaining'], String(remaining), `${what}: x-ratelimit-remaining`)
@@ -24,19 +30,34 @@ function assertAllowed(t: Test, response: LightMyRequestResponse, limit: number,
 function assertLimited(t: Test, response: LightMyRequestResponse, limit: number, what: string): void {
   t.equal(response.statusCode, 429, `${what}: 429`)
   t.match(response.headers['content-type'], /^application\/problem\+json/, `${what}: problem+json`)
-  t.match(response.json(), { type: String, title: String, status: 429, detail: String, code: 'RATE_LIMITED' }, `${what}: RATE_LIMITED`)
+  t.match(
+    response.json(),
+    { type: String, title: String, status: 429, detail: String, code: 'RATE_LIMITED' },
+    `${what}: RATE_LIMITED`
+  )
   t.equal(response.headers['x-ratelimit-limit'], String(limit), `${what}: x-ratelimit-limit`)
   t.equal(response.headers['x-ratelimit-remaining'], '0', `${what}: x-ratelimit-remaining`)
   const reset = Number(response.headers['x-ratelimit-reset'])
-  t.ok(Number.isInteger(reset) && reset >= 0 && reset <= 60, `${what}: x-ratelimit-reset in seconds (${String(response.headers['x-ratelimit-reset'])})`)
+  t.ok(
+    Number.isInteger(reset) && reset >= 0 && reset <= 60,
+    `${what}: x-ratelimit-reset in seconds (${String(response.headers['x-ratelimit-reset'])})`
+  )
   const retryAfter = Number(response.headers['retry-after'])
-  t.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `${what}: retry-after in seconds (${String(response.headers['retry-after'])})`)
+  t.ok(
+    Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
+    `${what}: retry-after in seconds (${String(response.headers['retry-after'])})`
+  )
 }
 
 // A key's first request on an instance is also counted in its address's unauthenticated budget
 // (it costs a lookup); tests that are not about that budget give each client its own address.
 const listWallets = (app: FastifyInstance, token: string, remoteAddress = '127.0.0.1') =>
-  app.inject({ method: 'GET', url: '/v1/wallets', remoteAddress, headers: { authorization: `Bearer ${token}` } })
+  app.inject({
+    method: 'GET',
+    url: '/v1/wallets',
+    remoteAddress,
+    headers: { authorization: `Bearer ${token}` }
+  })
 
 t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   // Two instances on one Postgres and one Redis; the operator's three requests make the users.
@@ -48,14 +69,23 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   const b = await api.createUser('Bongi')
   const c = await api.createUser('Shared')
 
-  t.test('the 4th request of one API key within the window is 429 RATE_LIMITED; another key still passes', async (t) => {
-    for (let i = 1; i <= 3; i++) assertAllowed(t, await listWallets(one, a.apiKey), 3, 3 - i, `A's request ${i}`)
-    const limited = await listWallets(one, a.apiKey)
-    assertLimited(t, limited, 3, "A's request 4")
-    t.notMatch(limited.body, /items/, 'no data in the refusal')
-    assertLimited(t, await api.request({ method: 'GET', url: `/v1/wallets/${randomUUID()}`, token: a.apiKey }), 3, "A's request on another route")
-    assertAllowed(t, await listWallets(one, b.apiKey), 3, 2, "B's first request")
-  })
+  t.test(
+    'the 4th request of one API key within the window is 429 RATE_LIMITED; another key still passes',
+    async (t) => {
+      for (let i = 1; i <= 3; i++)
+        assertAllowed(t, await listWallets(one, a.apiKey), 3, 3 - i, `A's request ${i}`)
+      const limited = await listWallets(one, a.apiKey)
+      assertLimited(t, limited, 3, "A's request 4")
+      t.notMatch(limited.body, /items/, 'no data in the refusal')
+      assertLimited(
+        t,
+        await api.request({ method: 'GET', url: `/v1/wallets/${randomUUID()}`, token: a.apiKey }),
+        3,
+        "A's request on another route"
+      )
+      assertAllowed(t, await listWallets(one, b.apiKey), 3, 2, "B's first request")
+    }
+  )
 
   t.test('the operator is limited too, and its refused request creates nothing', async (t) => {
     const users = async () => {
@@ -63,13 +93,25 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
       return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ n: number }>
     }
     const before = await users()
-    assertLimited(t, await api.request({ method: 'POST', url: '/v1/users', token: ADMIN_TOKEN, payload: { name: 'Fourth' } }), 3, "the operator's request 4")
+    assertLimited(
+      t,
+      await api.request({
+        method: 'POST',
+        url: '/v1/users',
+        token: ADMIN_TOKEN,
+        payload: { name: 'Fourth' }
+      }),
+      3,
+      "the operator's request 4"
+    )
     t.same(await users(), before)
   })
 
   t.test('anonymous requests are limited per IP', async (t) => {
-    const catalog = (remoteAddress: string) => one.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
-    for (let i = 1; i <= 3; i++) assertAllowed(t, await catalog('10.0.0.1'), 3, 3 - i, `request ${i} from 10.0.0.1`)
+    const catalog = (remoteAddress: string) =>
+      one.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
+    for (let i = 1; i <= 3; i++)
+      assertAllowed(t, await catalog('10.0.0.1'), 3, 3 - i, `request ${i} from 10.0.0.1`)
     assertLimited(t, await catalog('10.0.0.1'), 3, 'request 4 from 10.0.0.1')
     assertAllowed(t, await catalog('10.0.0.2'), 3, 2, 'another IP')
   })
@@ -77,15 +119,32 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   t.test('requests without valid credentials are limited per IP before any lookup', async (t) => {
     const wrongKey = () => `mk_${randomUUID().replaceAll('-', '')}${'x'.repeat(11)}`
     const attempt = (remoteAddress: string, authorization?: string) =>
-      one.inject({ method: 'GET', url: '/v1/wallets', remoteAddress, headers: authorization === undefined ? {} : { authorization } })
-    for (let i = 1; i <= 3; i++) t.equal((await attempt('10.0.1.1', `Bearer ${wrongKey()}`)).statusCode, 401, `unknown key ${i}: 401`)
+      one.inject({
+        method: 'GET',
+        url: '/v1/wallets',
+        remoteAddress,
+        headers: authorization === undefined ? {} : { authorization }
+      })
+    for (let i = 1; i <= 3; i++)
+      t.equal((await attempt('10.0.1.1', `Bearer ${wrongKey()}`)).statusCode, 401, `unknown key ${i}: 401`)
     assertLimited(t, await attempt('10.0.1.1', `Bearer ${wrongKey()}`), 3, 'unknown key 4')
     assertLimited(t, await attempt('10.0.1.1'), 3, 'then no credentials from the same address')
     assertLimited(t, await attempt('10.0.1.1', 'Bearer not-even-a-key'), 3, 'then a malformed token')
-    assertLimited(t, await attempt('10.0.1.1', 'Bearer guessing-the-admin-token-000000000000'), 3, 'then admin-token guesses')
-    for (let i = 1; i <= 3; i++) t.equal((await attempt('10.0.1.2')).statusCode, 401, `no credentials from another address ${i}: 401`)
+    assertLimited(
+      t,
+      await attempt('10.0.1.1', 'Bearer guessing-the-admin-token-000000000000'),
+      3,
+      'then admin-token guesses'
+    )
+    for (let i = 1; i <= 3; i++)
+      t.equal((await attempt('10.0.1.2')).statusCode, 401, `no credentials from another address ${i}: 401`)
     assertLimited(t, await attempt('10.0.1.2'), 3, 'no credentials, 4th')
-    const known = await one.inject({ method: 'GET', url: '/v1/wallets', remoteAddress: '10.0.1.1', headers: { authorization: `Bearer ${b.apiKey}` } })
+    const known = await one.inject({
+      method: 'GET',
+      url: '/v1/wallets',
+      remoteAddress: '10.0.1.1',
+      headers: { authorization: `Bearer ${b.apiKey}` }
+    })
     t.equal(known.statusCode, 200, 'a key already known to the instance is not held back by its address')
   })
 
@@ -157,7 +216,7 @@ interface Schema {
 }
 interface Operation {
   requestBody?: { content?: Record<string, { schema?: Schema }> }
-  parameters?: Array<{ in: string, name: string, required?: boolean, schema?: Schema }>
+  parameters?: Array<{ in: string; name: string; required?: boolean; schema?: Schema }>
   responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>
 }
 
@@ -166,13 +225,18 @@ t.test('OpenAPI', async (t) => {
   const response = await app.inject('/docs/json')
   t.equal(response.statusCode, 200)
   t.match(response.headers['content-type'], /^application\/json/)
-  const doc = response.json() as { openapi: string, info: { title: string, version: string }, paths: Record<string, Record<string, Operation>> }
+  const doc = response.json() as {
+    openapi: string
+    info: { title: string; version: string }
+    paths: Record<string, Record<string, Operation>>
+  }
   t.match(doc.openapi, /^3\.\d+\.\d+$/, 'an OpenAPI 3 document')
   t.match(doc.info, { title: String, version: String })
 
   const successSchema = (method: string, path: string, status: string): Schema | undefined =>
     doc.paths[path]?.[method]?.responses?.[status]?.content?.['application/json']?.schema
-  const bodySchema = (path: string): Schema | undefined => doc.paths[path]?.post?.requestBody?.content?.['application/json']?.schema
+  const bodySchema = (path: string): Schema | undefined =>
+    doc.paths[path]?.post?.requestBody?.content?.['application/json']?.schema
   const fields = (schema: Schema | undefined) => Object.keys(schema?.properties ?? {}).sort()
 
   t.test('every route of the contract, with its success response schema', async (t) => {
@@ -188,31 +252,69 @@ t.test('OpenAPI', async (t) => {
     t.same(bodySchema('/v1/users')?.required, ['name'])
     t.same(fields(bodySchema('/v1/wallets')), ['currency'])
     t.same(fields(bodySchema('/v1/deposits')), ['amount', 'reference', 'walletId'])
-    t.same([...bodySchema('/v1/deposits')?.required ?? []].sort(), ['amount', 'walletId'])
-    t.same(fields(bodySchema('/v1/transfers')), ['amount', 'currency', 'fromWalletId', 'reference', 'toWalletId'])
-    t.same([...bodySchema('/v1/transfers')?.required ?? []].sort(), ['amount', 'currency', 'fromWalletId', 'toWalletId'])
-    t.same(fields(bodySchema('/v1/purchases')), ['amount', 'productId', 'provider', 'recipient', 'reference', 'walletId'])
-    t.same([...bodySchema('/v1/purchases')?.required ?? []].sort(), ['productId', 'provider', 'walletId'])
+    t.same([...(bodySchema('/v1/deposits')?.required ?? [])].sort(), ['amount', 'walletId'])
+    t.same(fields(bodySchema('/v1/transfers')), [
+      'amount',
+      'currency',
+      'fromWalletId',
+      'reference',
+      'toWalletId'
+    ])
+    t.same([...(bodySchema('/v1/transfers')?.required ?? [])].sort(), [
+      'amount',
+      'currency',
+      'fromWalletId',
+      'toWalletId'
+    ])
+    t.same(fields(bodySchema('/v1/purchases')), [
+      'amount',
+      'productId',
+      'provider',
+      'recipient',
+      'reference',
+      'walletId'
+    ])
+    t.same([...(bodySchema('/v1/purchases')?.required ?? [])].sort(), ['productId', 'provider', 'walletId'])
     for (const path of ['/v1/users', '/v1/wallets', '/v1/deposits', '/v1/transfers', '/v1/purchases']) {
       t.equal(bodySchema(path)?.additionalProperties, false, `${path}: unknown properties are rejected`)
     }
-    t.match(bodySchema('/v1/transfers')?.properties?.amount, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, 'amounts are positive safe integers')
+    t.match(
+      bodySchema('/v1/transfers')?.properties?.amount,
+      { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+      'amounts are positive safe integers'
+    )
 
-    const params = (method: string, path: string) => (doc.paths[path]?.[method]?.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort()
+    const params = (method: string, path: string) =>
+      (doc.paths[path]?.[method]?.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort()
     t.same(params('get', '/v1/wallets/{id}'), ['path:id'])
     t.same(params('get', '/v1/wallets/{id}/transactions'), ['path:id', 'query:cursor', 'query:limit'])
-    t.match(doc.paths['/v1/wallets/{id}/transactions']?.get?.parameters?.find((p) => p.name === 'limit')?.schema, { type: 'integer', minimum: 1, maximum: 100, default: 20 })
+    t.match(
+      doc.paths['/v1/wallets/{id}/transactions']?.get?.parameters?.find((p) => p.name === 'limit')?.schema,
+      { type: 'integer', minimum: 1, maximum: 100, default: 20 }
+    )
     t.same(params('get', '/v1/transfers/{id}'), ['path:id'])
     t.same(params('get', '/v1/purchases/{id}'), ['path:id'])
     t.same(params('get', '/v1/catalog/{provider}'), ['path:provider'])
     for (const path of ['/v1/wallets', '/v1/deposits', '/v1/transfers', '/v1/purchases']) {
-      t.ok(params('post', path).includes('header:idempotency-key'), `${path}: the Idempotency-Key header is documented`)
+      t.ok(
+        params('post', path).includes('header:idempotency-key'),
+        `${path}: the Idempotency-Key header is documented`
+      )
     }
   })
 
   t.test('response schemas carry the contract fields', async (t) => {
     const wallet = ['balance', 'createdAt', 'currency', 'id', 'ownerId']
-    const transfer = ['amount', 'createdAt', 'currency', 'fromWalletId', 'id', 'reference', 'status', 'toWalletId']
+    const transfer = [
+      'amount',
+      'createdAt',
+      'currency',
+      'fromWalletId',
+      'id',
+      'reference',
+      'status',
+      'toWalletId'
+    ]
     t.same(fields(successSchema('post', '/v1/users', '201')), ['apiKey', 'createdAt', 'id', 'name'])
     t.same(fields(successSchema('post', '/v1/wallets', '201')), wallet)
     t.same(fields(successSchema('get', '/v1/wallets/{id}', '200')), wallet)
@@ -220,26 +322,72 @@ t.test('OpenAPI', async (t) => {
     t.same(fields(successSchema('post', '/v1/transfers', '201')), transfer)
     t.same(fields(successSchema('get', '/v1/transfers/{id}', '200')), transfer)
     const deposit = fields(successSchema('post', '/v1/deposits', '201'))
-    for (const field of ['amount', 'createdAt', 'currency', 'id', 'walletId']) t.ok(deposit.includes(field), `deposit: ${field}`)
+    for (const field of ['amount', 'createdAt', 'currency', 'id', 'walletId'])
+      t.ok(deposit.includes(field), `deposit: ${field}`)
     const history = successSchema('get', '/v1/wallets/{id}/transactions', '200')
     t.same(fields(history), ['items', 'nextCursor'])
     const entry = fields(history?.properties?.items?.items)
-    for (const field of ['id', 'walletId', 'kind', 'direction', 'amount', 'balanceAfter', 'transferId', 'depositId', 'purchaseId', 'counterpartyWalletId', 'reference', 'createdAt']) {
+    for (const field of [
+      'id',
+      'walletId',
+      'kind',
+      'direction',
+      'amount',
+      'balanceAfter',
+      'transferId',
+      'depositId',
+      'purchaseId',
+      'counterpartyWalletId',
+      'reference',
+      'createdAt'
+    ]) {
       t.ok(entry.includes(field), `history entry: ${field}`)
     }
-    const purchase = ['amount', 'catalogVersion', 'createdAt', 'currency', 'failureCode', 'fulfilment', 'id', 'productId', 'provider', 'recipient', 'reference', 'settledAt', 'status', 'walletId']
+    const purchase = [
+      'amount',
+      'catalogVersion',
+      'createdAt',
+      'currency',
+      'failureCode',
+      'fulfilment',
+      'id',
+      'productId',
+      'provider',
+      'recipient',
+      'reference',
+      'settledAt',
+      'status',
+      'walletId'
+    ]
     t.same(fields(successSchema('post', '/v1/purchases', '201')), purchase)
     t.same(fields(successSchema('post', '/v1/purchases', '202')), purchase)
     t.same(fields(successSchema('get', '/v1/purchases/{id}', '200')), purchase)
-    t.same(fields(successSchema('get', '/v1/catalog/{provider}', '200')), ['products', 'provider', 'updatedAt', 'version'])
-    t.same(fields(successSchema('post', '/v1/catalog/{provider}/refresh', '200')), ['count', 'provider', 'version'])
+    t.same(fields(successSchema('get', '/v1/catalog/{provider}', '200')), [
+      'products',
+      'provider',
+      'updatedAt',
+      'version'
+    ])
+    t.same(fields(successSchema('post', '/v1/catalog/{provider}/refresh', '200')), [
+      'count',
+      'provider',
+      'version'
+    ])
   })
 
   t.test('error responses are documented as problems with a code', async (t) => {
     const errors: Array<[string, string, string]> = [
-      ['post', '/v1/transfers', '400'], ['post', '/v1/transfers', '404'], ['post', '/v1/transfers', '422'], ['post', '/v1/transfers', '429'],
-      ['post', '/v1/purchases', '404'], ['post', '/v1/purchases', '422'], ['get', '/v1/purchases/{id}', '404'],
-      ['get', '/v1/wallets/{id}', '404'], ['post', '/v1/users', '401'], ['post', '/v1/users', '403'], ['post', '/v1/catalog/{provider}/refresh', '502']
+      ['post', '/v1/transfers', '400'],
+      ['post', '/v1/transfers', '404'],
+      ['post', '/v1/transfers', '422'],
+      ['post', '/v1/transfers', '429'],
+      ['post', '/v1/purchases', '404'],
+      ['post', '/v1/purchases', '422'],
+      ['get', '/v1/purchases/{id}', '404'],
+      ['get', '/v1/wallets/{id}', '404'],
+      ['post', '/v1/users', '401'],
+      ['post', '/v1/users', '403'],
+      ['post', '/v1/catalog/{provider}/refresh', '502']
     ]
     for (const [method, path, status] of errors) {
       const content = doc.paths[path]?.[method]?.responses?.[status]?.content ?? {}

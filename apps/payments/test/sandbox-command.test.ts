@@ -29,7 +29,10 @@ t.test('serves the sandbox where it says, with SANDBOX_DELAY_MS, until SIGTERM',
 })
 
 t.test('SIGINT stops it too, with a keep-alive client still connected', async (t) => {
-  const sandbox = runScript(t, 'sandbox-command', { SANDBOX_HOST: '127.0.0.1', SANDBOX_PORT: String(await freePort()) })
+  const sandbox = runScript(t, 'sandbox-command', {
+    SANDBOX_HOST: '127.0.0.1',
+    SANDBOX_PORT: String(await freePort())
+  })
   const [, url] = await sandbox.waitFor(/listening on (\S+) \(SANDBOX_DELAY_MS=5000\)/)
   const provider = createHttpProvider({ url: url as string, timeoutMs: 30_000 })
   t.teardown(() => provider.close())
@@ -42,9 +45,12 @@ t.test('SIGINT stops it too, with a keep-alive client still connected', async (t
 t.test('a wrong variable: exit 1 with every problem, no stack trace', async (t) => {
   const sandbox = runScript(t, 'sandbox-command', { SANDBOX_PORT: 'http', SANDBOX_DELAY_MS: '-1' })
   t.equal(await sandbox.exited, 1)
-  t.equal(sandbox.output(), 'Invalid configuration:\n'
-    + '  - SANDBOX_PORT must be a whole number from 1 to 65535, got "http"\n'
-    + '  - SANDBOX_DELAY_MS must be a whole number from 0 to 600000, got "-1"\n')
+  t.equal(
+    sandbox.output(),
+    'Invalid configuration:\n' +
+      '  - SANDBOX_PORT must be a whole number from 1 to 65535, got "http"\n' +
+      '  - SANDBOX_DELAY_MS must be a whole number from 0 to 600000, got "-1"\n'
+  )
 })
 
 t.test('a port in use: exit 1 with the reason', async (t) => {
@@ -54,5 +60,8 @@ t.test('a port in use: exit 1 with the reason', async (t) => {
   t.teardown(() => new Promise((resolve) => taken.close(resolve)))
   const sandbox = runScript(t, 'sandbox-command', { SANDBOX_PORT: String(port) })
   t.equal(await sandbox.exited, 1)
-  t.equal(sandbox.output(), `sandbox failed to start: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`)
+  t.equal(
+    sandbox.output(),
+    `sandbox failed to start: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`
+  )
 })

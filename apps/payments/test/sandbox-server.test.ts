@@ -11,15 +11,41 @@ import { never, purchase, sandboxServer } from './helpers/providers.js'
 
 t.test('what is not a request of the protocol: 400 or 404, with the reason', async (t) => {
   const { url } = await sandboxServer(t, new Sandbox())
-  const post = (body: string) => fetch(`${url}/fulfilments`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+  const post = (body: string) =>
+    fetch(`${url}/fulfilments`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
   const cases: Array<[string, Promise<Response>, number, RegExp]> = [
     ['a body that is not JSON', post('{'), 400, /not a fulfilment request/],
-    ['a fulfilment request without an amount', post(JSON.stringify({ ...purchase(null), amount: undefined })), 400, /not a fulfilment request/],
-    ['a provider it does not know', post(JSON.stringify(purchase(null, { provider: 'acme' as 'flash' }))), 400, /not a fulfilment request/],
-    ['a body bigger than any request', post(JSON.stringify({ ...purchase(null), padding: 'x'.repeat(20_000) })), 400, /not a fulfilment request/],
-    ['an id that is not percent-encoding', fetch(`${url}/fulfilments/%E0%A4%A`), 400, /not valid percent-encoding/],
+    [
+      'a fulfilment request without an amount',
+      post(JSON.stringify({ ...purchase(null), amount: undefined })),
+      400,
+      /not a fulfilment request/
+    ],
+    [
+      'a provider it does not know',
+      post(JSON.stringify(purchase(null, { provider: 'acme' as 'flash' }))),
+      400,
+      /not a fulfilment request/
+    ],
+    [
+      'a body bigger than any request',
+      post(JSON.stringify({ ...purchase(null), padding: 'x'.repeat(20_000) })),
+      400,
+      /not a fulfilment request/
+    ],
+    [
+      'an id that is not percent-encoding',
+      fetch(`${url}/fulfilments/%E0%A4%A`),
+      400,
+      /not valid percent-encoding/
+    ],
     ['another path', fetch(`${url}/purchases`), 404, /no route GET \/purchases/],
-    ['another method', fetch(`${url}/fulfilments/abc`, { method: 'DELETE' }), 404, /no route DELETE \/fulfilments\/abc/]
+    [
+      'another method',
+      fetch(`${url}/fulfilments/abc`, { method: 'DELETE' }),
+      404,
+      /no route DELETE \/fulfilments\/abc/
+    ]
   ]
   for (const [what, answer, status, error] of cases) {
     const response = await answer
@@ -28,19 +54,25 @@ t.test('what is not a request of the protocol: 400 or 404, with the reason', asy
   }
 })
 
-t.test('close() drops the late fulfilments still waiting: their connections drop, their ids stay processing', async (t) => {
-  const sandbox = new Sandbox({ delayMs: 60_000 })
-  const server = await startSandboxServer({ sandbox, port: 0 })
-  const provider = createHttpProvider({ url: server.url, timeoutMs: 30_000 })
-  t.teardown(() => provider.close())
-  const request = purchase(SandboxRecipients.late)
-  const answer = provider.fulfil(request, never)
-  await waitUntil(async () => (await provider.status(request.purchaseId, never)).status === 'processing', 'the request to arrive')
-  await server.close()
-  await t.rejects(answer, { code: 'PROVIDER_OUTCOME_UNKNOWN', message: /socket hang up/ })
-  t.same(sandbox.status(request.purchaseId), { status: 'processing' })
-  t.equal(sandbox.fulfilments, 0)
-})
+t.test(
+  'close() drops the late fulfilments still waiting: their connections drop, their ids stay processing',
+  async (t) => {
+    const sandbox = new Sandbox({ delayMs: 60_000 })
+    const server = await startSandboxServer({ sandbox, port: 0 })
+    const provider = createHttpProvider({ url: server.url, timeoutMs: 30_000 })
+    t.teardown(() => provider.close())
+    const request = purchase(SandboxRecipients.late)
+    const answer = provider.fulfil(request, never)
+    await waitUntil(
+      async () => (await provider.status(request.purchaseId, never)).status === 'processing',
+      'the request to arrive'
+    )
+    await server.close()
+    await t.rejects(answer, { code: 'PROVIDER_OUTCOME_UNKNOWN', message: /socket hang up/ })
+    t.same(sandbox.status(request.purchaseId), { status: 'processing' })
+    t.equal(sandbox.fulfilments, 0)
+  }
+)
 
 t.test('a client that goes away in the middle of its request', async (t) => {
   const sandbox = new Sandbox()
@@ -62,5 +94,7 @@ t.test('on IPv6 the URL has brackets', async (t) => {
 
 t.test('a port in use: start rejects', async (t) => {
   const first = await sandboxServer(t, new Sandbox())
-  await t.rejects(startSandboxServer({ sandbox: new Sandbox(), port: Number(new URL(first.url).port) }), { code: 'EADDRINUSE' })
+  await t.rejects(startSandboxServer({ sandbox: new Sandbox(), port: Number(new URL(first.url).port) }), {
+    code: 'EADDRINUSE'
+  })
 })

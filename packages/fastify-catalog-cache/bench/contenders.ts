@@ -25,7 +25,12 @@ export async function createContender(name: ContenderName, prefix: string, load:
 }
 
 /** Our plugin on a Fastify instance (not listening); `keys` are defined up front. */
-export async function moolahApp(prefix: string, load: Loader, keys: string[], options: { l1MaxEntries?: number } = {}): Promise<{ app: FastifyInstance, redis: Redis }> {
+export async function moolahApp(
+  prefix: string,
+  load: Loader,
+  keys: string[],
+  options: { l1MaxEntries?: number } = {}
+): Promise<{ app: FastifyInstance; redis: Redis }> {
   const redis = new Redis(REDIS_URL)
   const app = Fastify()
   await app.register(catalogCache, { redis, prefix, ttl: 3600, ...options })
@@ -37,7 +42,10 @@ async function moolah(prefix: string, load: Loader): Promise<Contender> {
   const { app, redis } = await moolahApp(prefix, load, ['catalog'])
   return {
     get: (key) => app.catalogCache.get(key).then((result) => result.value),
-    close: async () => { await app.close(); redis.disconnect() }
+    close: async () => {
+      await app.close()
+      redis.disconnect()
+    }
   }
 }
 
@@ -48,7 +56,10 @@ export function bentoCache(prefix: string): BentoCache<{ cache: ReturnType<typeo
     default: 'cache',
     prefix,
     stores: {
-      cache: bentostore().useL1Layer(memoryDriver({ maxSize: '100mb' })).useL2Layer(redisDriver({ connection: redis })).useBus(redisBusDriver({ connection: redis }))
+      cache: bentostore()
+        .useL1Layer(memoryDriver({ maxSize: '100mb' }))
+        .useL2Layer(redisDriver({ connection: redis }))
+        .useBus(redisBusDriver({ connection: redis }))
     }
   })
 }
@@ -63,7 +74,10 @@ async function bento(prefix: string, load: Loader): Promise<Contender> {
 
 export function dedupeCache(prefix: string, load: Loader) {
   const client = new Redis(REDIS_URL, { keyPrefix: prefix })
-  const cache = createCache({ ttl: 3600, storage: { type: 'redis', options: { client } } }).define('catalog', load)
+  const cache = createCache({ ttl: 3600, storage: { type: 'redis', options: { client } } }).define(
+    'catalog',
+    load
+  )
   return { cache: cache as typeof cache & { catalog: (key: string) => Promise<unknown> }, client }
 }
 
@@ -71,6 +85,8 @@ async function dedupe(prefix: string, load: Loader): Promise<Contender> {
   const { cache, client } = dedupeCache(prefix, load)
   return {
     get: (key) => cache.catalog(key),
-    close: async () => { client.disconnect() }
+    close: async () => {
+      client.disconnect()
+    }
   }
 }

@@ -15,7 +15,9 @@ async function listen(app: FastifyInstance): Promise<number> {
 }
 
 const bare = Fastify()
-bare.get('/catalog', (_request, reply) => { reply.header('content-type', 'application/json; charset=utf-8').send(body) })
+bare.get('/catalog', (_request, reply) => {
+  reply.header('content-type', 'application/json; charset=utf-8').send(body)
+})
 
 const l1 = await moolahApp(`${prefix}l1:`, load, ['flash'])
 l1.app.get('/catalog', { config: { catalogCache: 'flash' } }, async () => ({}))
@@ -23,7 +25,11 @@ l1.app.get('/catalog', { config: { catalogCache: 'flash' } }, async () => ({}))
 // One L1 slot and two catalogs requested in turn: every request evicts the other, so each is an L2 hit
 const l2 = await moolahApp(`${prefix}l2:`, load, ['flash', 'flash2'], { l1MaxEntries: 1 })
 let turn = 0
-l2.app.get('/catalog', { config: { catalogCache: () => ((turn++ & 1) === 0 ? 'flash' : 'flash2') } }, async () => ({}))
+l2.app.get(
+  '/catalog',
+  { config: { catalogCache: () => ((turn++ & 1) === 0 ? 'flash' : 'flash2') } },
+  async () => ({})
+)
 
 const bento = bentoCache(`${prefix}bento`)
 const bentoApp = Fastify()

@@ -1,9 +1,26 @@
 import { performance } from 'node:perf_hooks'
-import { DependencyUnavailableError, safeEmitter, Timeouts, withRetryAfter, type Subscription } from '@moolah/plugin-kit'
+import {
+  DependencyUnavailableError,
+  safeEmitter,
+  Timeouts,
+  withRetryAfter,
+  type Subscription
+} from '@moolah/plugin-kit'
 import type { FastifyBaseLogger } from 'fastify'
-import { loadEntry, resolveDefinition, type CatalogDefinition, type ResolvedDefinition } from './definition.js'
+import {
+  loadEntry,
+  resolveDefinition,
+  type CatalogDefinition,
+  type ResolvedDefinition
+} from './definition.js'
 import type { CatalogEntry } from './entry.js'
-import { APPLIED_LOCALLY, catalogUnavailable, CatalogNotDefinedError, NOT_APPLIED, storeUnavailable } from './errors.js'
+import {
+  APPLIED_LOCALLY,
+  catalogUnavailable,
+  CatalogNotDefinedError,
+  NOT_APPLIED,
+  storeUnavailable
+} from './errors.js'
 import type { CatalogCacheEvent, StaleReason } from './events.js'
 import { freshness, lastResort } from './freshness.js'
 import { BoundedL1 } from './l1.js'
@@ -27,7 +44,7 @@ interface Slot {
   retryAt: number
   lastError: unknown
   /** The last L1-hit result, reused (frozen) until its whole-second age or ttl changes: the hot path allocates nothing. */
-  lastHit: { entry: CatalogEntry, validUntil: number, result: CatalogResult } | undefined
+  lastHit: { entry: CatalogEntry; validUntil: number; result: CatalogResult } | undefined
 }
 
 /**
@@ -52,7 +69,9 @@ export class CatalogCache {
     this.#emit = safeEmitter(options.onEvent, log, PLUGIN)
     this.#timeouts = new Timeouts(options.timeoutMs)
     this.#l1 = new BoundedL1(options.l1MaxEntries)
-    this.#l2 = new L2(store, this.#timeouts, (operation, error) => this.#emit?.({ type: 'store-error', operation, error }))
+    this.#l2 = new L2(store, this.#timeouts, (operation, error) =>
+      this.#emit?.({ type: 'store-error', operation, error })
+    )
     this.#loads = new SharedLoads(this.#l2, options.leaseMs)
   }
 
@@ -60,7 +79,16 @@ export class CatalogCache {
   define<T>(name: string, definition: CatalogDefinition<T>): void {
     if (this.#slots.has(name)) throw new TypeError(`${PLUGIN}: catalog '${name}' is already defined`)
     const resolved = resolveDefinition(name, definition as CatalogDefinition, this.#options)
-    this.#slots.set(name, { definition: resolved, inflight: undefined, refreshing: false, generation: 0, failures: 0, retryAt: 0, lastError: undefined, lastHit: undefined })
+    this.#slots.set(name, {
+      definition: resolved,
+      inflight: undefined,
+      refreshing: false,
+      generation: 0,
+      failures: 0,
+      retryAt: 0,
+      lastError: undefined,
+      lastHit: undefined
+    })
   }
 
   has(name: string): boolean {
@@ -86,18 +114,28 @@ export class CatalogCache {
         return this.#deliver(name, { entry, state: 'stale', tier: 'l1', staleReason: 'revalidating' }, now)
       case 'error':
         // The loader failed a moment ago: no blocking retry until the backoff ends
-        if (now < slot.retryAt) return this.#deliver(name, { entry, state: 'stale', tier: 'l1', staleReason: 'error' }, now)
+        if (now < slot.retryAt)
+          return this.#deliver(name, { entry, state: 'stale', tier: 'l1', staleReason: 'error' }, now)
     }
     return undefined
   }
 
   /** Drops the copies of one catalog (or of every catalog with `tag`) on every instance. Resolves with the names dropped. */
   async invalidate(target: string | { tag: string }): Promise<string[]> {
-    const names = typeof target === 'string' ? [this.#slot(target).definition.name] : this.#namesTagged(target.tag)
+    const names =
+      typeof target === 'string' ? [this.#slot(target).definition.name] : this.#namesTagged(target.tag)
     for (const name of names) this.#drop(name)
     const failures: unknown[] = []
-    await Promise.all(names.map((name) => this.#l2.invalidate(name, false).catch((error: unknown) => { failures.push(error) })))
-    await this.#l2.broadcast('invalidate', names).catch((error: unknown) => { failures.push(error) })
+    await Promise.all(
+      names.map((name) =>
+        this.#l2.invalidate(name, false).catch((error: unknown) => {
+          failures.push(error)
+        })
+      )
+    )
+    await this.#l2.broadcast('invalidate', names).catch((error: unknown) => {
+      failures.push(error)
+    })
     this.#emit?.({ type: 'invalidation', names, origin: 'local' })
     if (failures.length > 0) throw this.#storeUnavailable('invalidate', failures[0], APPLIED_LOCALLY)
     return names
@@ -126,7 +164,9 @@ export class CatalogCache {
     } catch (error) {
       throw this.#unavailable(slot, error)
     }
-    await this.#l2.broadcast('invalidate', [name]).catch((error: unknown) => { storeError ??= error })
+    await this.#l2.broadcast('invalidate', [name]).catch((error: unknown) => {
+      storeError ??= error
+    })
     if (storeError !== undefined) throw this.#storeUnavailable('refresh', storeError, APPLIED_LOCALLY)
     return this.#deliver(name, obtained)
   }
@@ -164,7 +204,9 @@ export class CatalogCache {
   }
 
   #namesTagged(tag: string): string[] {
-    return [...this.#slots.values()].filter((slot) => slot.definition.tags.has(tag)).map((slot) => slot.definition.name)
+    return [...this.#slots.values()]
+      .filter((slot) => slot.definition.tags.has(tag))
+      .map((slot) => slot.definition.name)
   }
 
   #drop(name: string): void {
@@ -217,8 +259,12 @@ export class CatalogCache {
     if (slot.refreshing || Date.now() < slot.retryAt) return
     slot.refreshing = true
     this.#renew(slot)
-      .catch(() => { /* reported as load-error or store-error; the stale copy keeps being served */ })
-      .finally(() => { slot.refreshing = false })
+      .catch(() => {
+        /* reported as load-error or store-error; the stale copy keeps being served */
+      })
+      .finally(() => {
+        slot.refreshing = false
+      })
   }
 
   /** A fresh L2 copy when another instance revalidated first, else a load. */
@@ -226,7 +272,8 @@ export class CatalogCache {
     const start = slot.generation
     const stored = await this.#l2.read(slot.definition.name).catch((error: StoreError) => error)
     if (stored instanceof StoreError || stored === undefined || freshness(stored, Date.now()) !== 'fresh') {
-      if (Date.now() >= slot.retryAt) await this.#load(slot, 0, stored instanceof StoreError ? stored : undefined)
+      if (Date.now() >= slot.retryAt)
+        await this.#load(slot, 0, stored instanceof StoreError ? stored : undefined)
       return
     }
     this.#fill(slot, stored, start)
@@ -243,7 +290,9 @@ export class CatalogCache {
     let copy: SharedCopy | undefined
     if (storeError === undefined) {
       try {
-        copy = await this.#loads.load(slot.definition.name, minGeneration, (generation) => this.#loadEntry(slot, generation))
+        copy = await this.#loads.load(slot.definition.name, minGeneration, (generation) =>
+          this.#loadEntry(slot, generation)
+        )
       } catch (error) {
         if (!(error instanceof StoreError)) throw error
         storeError = error
@@ -277,7 +326,9 @@ export class CatalogCache {
   #failed(slot: Slot, error: unknown): unknown {
     slot.failures++
     slot.lastError = error
-    slot.retryAt = Date.now() + Math.min(this.#options.retryBackoffMs * 2 ** (slot.failures - 1), this.#options.retryBackoffMaxMs)
+    slot.retryAt =
+      Date.now() +
+      Math.min(this.#options.retryBackoffMs * 2 ** (slot.failures - 1), this.#options.retryBackoffMaxMs)
     return error
   }
 
@@ -287,7 +338,10 @@ export class CatalogCache {
 
   /** The loader's or store's error was reported when it happened; here it is only the cause. */
   #unavailable(slot: Slot, cause: unknown): Error {
-    return withRetryAfter(new DependencyUnavailableError(catalogUnavailable(slot.definition.name), { cause }), slot.retryAt - Date.now())
+    return withRetryAfter(
+      new DependencyUnavailableError(catalogUnavailable(slot.definition.name), { cause }),
+      slot.retryAt - Date.now()
+    )
   }
 
   /** Redis usually comes back within seconds: retrying the invalidation/refresh after 1 s is reasonable. */
@@ -302,8 +356,14 @@ export class CatalogCache {
       this.#emit?.({ type: 'hit', name: slot.definition.name, tier: 'l1' })
       return memo.result as CatalogResult<T>
     }
-    const result = Object.freeze(this.#deliver<T>(slot.definition.name, { entry, state: 'hit', tier: 'l1' }, now))
-    slot.lastHit = { entry, validUntil: Math.min(entry.freshUntil - result.ttl * 1000, entry.createdAt + (result.age + 1) * 1000), result }
+    const result = Object.freeze(
+      this.#deliver<T>(slot.definition.name, { entry, state: 'hit', tier: 'l1' }, now)
+    )
+    slot.lastHit = {
+      entry,
+      validUntil: Math.min(entry.freshUntil - result.ttl * 1000, entry.createdAt + (result.age + 1) * 1000),
+      result
+    }
     return result
   }
 

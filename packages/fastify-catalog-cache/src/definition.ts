@@ -51,14 +51,27 @@ export interface ResolvedDefinition extends Windows {
 // Names become part of Redis keys inside a {hash tag}, so braces and spaces are out
 const NAME = /^[\w.:-]{1,200}$/
 
-export function resolveDefinition(name: string, definition: CatalogDefinition, options: ResolvedOptions): ResolvedDefinition {
+export function resolveDefinition(
+  name: string,
+  definition: CatalogDefinition,
+  options: ResolvedOptions
+): ResolvedDefinition {
   const where = `define('${name}')`
   const read = new OptionReader(PLUGIN, definition, where)
-  if (typeof name !== 'string' || !NAME.test(name)) read.fail(`catalog name must be 1-200 characters of letters, digits, '_', '.', ':' or '-', got ${JSON.stringify(name)}`)
+  if (typeof name !== 'string' || !NAME.test(name))
+    read.fail(
+      `catalog name must be 1-200 characters of letters, digits, '_', '.', ':' or '-', got ${JSON.stringify(name)}`
+    )
   if (typeof definition?.load !== 'function') read.fail(`${where}: load must be a function`)
-  const tags = read.check<readonly string[]>('tags', [], (value) => Array.isArray(value) && value.every((tag) => typeof tag === 'string'), 'an array of strings')
+  const tags = read.check<readonly string[]>(
+    'tags',
+    [],
+    (value) => Array.isArray(value) && value.every((tag) => typeof tag === 'string'),
+    'an array of strings'
+  )
   const loadTimeoutMs = read.integer('loadTimeoutMs', options.loadTimeoutMs)
-  if (loadTimeoutMs >= options.leaseMs) read.fail(`${where}: loadTimeoutMs (${loadTimeoutMs}) must be below leaseMs (${options.leaseMs})`)
+  if (loadTimeoutMs >= options.leaseMs)
+    read.fail(`${where}: loadTimeoutMs (${loadTimeoutMs}) must be below leaseMs (${options.leaseMs})`)
   return { name, load: definition.load, tags: new Set(tags), loadTimeoutMs, ...windows(read, options) }
 }
 
@@ -66,12 +79,21 @@ export function resolveDefinition(name: string, definition: CatalogDefinition, o
  * Runs the loader within its timeout (aborting its signal when it runs out) and turns a plain
  * JSON value into an entry, its freshness shortened by up to `jitter` at random.
  */
-export async function loadEntry(definition: ResolvedDefinition, generation: number, jitter: number, timeouts: Timeouts): Promise<CatalogEntry> {
+export async function loadEntry(
+  definition: ResolvedDefinition,
+  generation: number,
+  jitter: number,
+  timeouts: Timeouts
+): Promise<CatalogEntry> {
   const { name, load, loadTimeoutMs, ttl, staleWhileRevalidate, staleIfError } = definition
   const abort = new AbortController()
   let value: unknown
   try {
-    value = await timeouts.run(Promise.resolve().then(() => load({ name, signal: abort.signal })), 'load', loadTimeoutMs)
+    value = await timeouts.run(
+      Promise.resolve().then(() => load({ name, signal: abort.signal })),
+      'load',
+      loadTimeoutMs
+    )
   } catch (error) {
     if (!(error instanceof TimeoutError)) throw error
     const timedOut = new CatalogLoadTimeoutError(name, loadTimeoutMs)

@@ -41,7 +41,13 @@ interface StoredMeta {
   e: number
 }
 
-export function createEntry(body: string, generation: number, times: EntryTimes, version = hash(body), value: unknown = JSON.parse(body)): CatalogEntry {
+export function createEntry(
+  body: string,
+  generation: number,
+  times: EntryTimes,
+  version = hash(body),
+  value: unknown = JSON.parse(body)
+): CatalogEntry {
   const swr = Math.round((times.staleUntil - times.freshUntil) / 1000)
   const sie = Math.round((times.errorUntil - times.freshUntil) / 1000)
   return {
@@ -62,7 +68,14 @@ export function retentionMs(entry: CatalogEntry, now: number): number {
 
 /** L2 format: one line of JSON metadata, a newline, then the body exactly as served. */
 export function encodeEntry(entry: CatalogEntry): string {
-  const meta: StoredMeta = { v: entry.version, g: entry.generation, c: entry.createdAt, f: entry.freshUntil, s: entry.staleUntil, e: entry.errorUntil }
+  const meta: StoredMeta = {
+    v: entry.version,
+    g: entry.generation,
+    c: entry.createdAt,
+    f: entry.freshUntil,
+    s: entry.staleUntil,
+    e: entry.errorUntil
+  }
   return `${JSON.stringify(meta)}\n${entry.body.toString()}`
 }
 
@@ -70,7 +83,12 @@ export function decodeEntry(payload: string): CatalogEntry {
   const newline = payload.indexOf('\n')
   if (newline < 0) throw new Error('@moolah/fastify-catalog-cache: stored entry has no metadata line')
   const meta = JSON.parse(payload.slice(0, newline)) as StoredMeta
-  return createEntry(payload.slice(newline + 1), meta.g, { createdAt: meta.c, freshUntil: meta.f, staleUntil: meta.s, errorUntil: meta.e }, meta.v)
+  return createEntry(
+    payload.slice(newline + 1),
+    meta.g,
+    { createdAt: meta.c, freshUntil: meta.f, staleUntil: meta.s, errorUntil: meta.e },
+    meta.v
+  )
 }
 
 function hash(body: string): string {

@@ -15,10 +15,14 @@ export function freshness(times: EntryTimes, now: number): Freshness {
 }
 
 /** The most recently loaded of `copies` that may still be served when loading fails, if any. */
-export function lastResort<E extends EntryTimes>(now: number, ...copies: Array<E | undefined>): E | undefined {
+export function lastResort<E extends EntryTimes>(
+  now: number,
+  ...copies: Array<E | undefined>
+): E | undefined {
   let best: E | undefined
   for (const copy of copies) {
-    if (copy !== undefined && now < copy.errorUntil && copy.createdAt > (best?.createdAt ?? -Infinity)) best = copy
+    if (copy !== undefined && now < copy.errorUntil && copy.createdAt > (best?.createdAt ?? -Infinity))
+      best = copy
   }
   return best
 }

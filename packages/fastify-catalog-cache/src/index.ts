@@ -8,4 +8,9 @@ export type { CatalogCacheStore } from './stores/store.js'
 export { MemoryCatalogCacheStore } from './stores/memory.js'
 export { RedisCatalogCacheStore, type RedisCatalogCacheStoreOptions } from './stores/redis.js'
 export { CatalogInvalidValueError, CatalogLoadTimeoutError, CatalogNotDefinedError } from './errors.js'
-export { DependencyUnavailableError, type FailMode, type Subscription, type SubscriptionListener } from '@moolah/plugin-kit'
+export {
+  DependencyUnavailableError,
+  type FailMode,
+  type Subscription,
+  type SubscriptionListener
+} from '@moolah/plugin-kit'

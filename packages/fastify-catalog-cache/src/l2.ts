@@ -40,7 +40,11 @@ export class L2 {
   readonly #report: (operation: StoreOperation, error: unknown) => void
   readonly #instanceId = randomUUID()
 
-  constructor(store: CatalogCacheStore, timeouts: Timeouts, report: (operation: StoreOperation, error: unknown) => void) {
+  constructor(
+    store: CatalogCacheStore,
+    timeouts: Timeouts,
+    report: (operation: StoreOperation, error: unknown) => void
+  ) {
     this.#store = store
     this.#timeouts = timeouts
     this.#report = report
@@ -68,7 +72,9 @@ export class L2 {
 
   /** Stores `entry` until its last window closes, unless an invalidation came first (false). */
   write(name: string, entry: CatalogEntry): Promise<boolean> {
-    return this.#call('write', () => this.#store.write(name, entry.generation, encodeEntry(entry), retentionMs(entry, Date.now())))
+    return this.#call('write', () =>
+      this.#store.write(name, entry.generation, encodeEntry(entry), retentionMs(entry, Date.now()))
+    )
   }
 
   invalidate(name: string, keepEntry: boolean): Promise<number> {
@@ -85,7 +91,8 @@ export class L2 {
     return this.#store.subscribe({
       onMessage: (raw) => {
         const message = parseMessage(raw)
-        if (message === undefined) this.#report('subscribe', new Error(`${PLUGIN}: ignored a malformed message: ${raw.slice(0, 200)}`))
+        if (message === undefined)
+          this.#report('subscribe', new Error(`${PLUGIN}: ignored a malformed message: ${raw.slice(0, 200)}`))
         else if (message.t === 'loaded') listener.onLoaded(message.n)
         else if (message.o !== this.#instanceId) listener.onInvalidate(message.n)
       },
@@ -108,9 +115,12 @@ export class L2 {
 function parseMessage(raw: string): Message | undefined {
   try {
     const message = JSON.parse(raw) as Partial<Message> | null
-    const valid = typeof message?.o === 'string' && (message.t === 'invalidate' || message.t === 'loaded') &&
-      Array.isArray(message.n) && message.n.every((name) => typeof name === 'string')
-    return valid ? message as Message : undefined
+    const valid =
+      typeof message?.o === 'string' &&
+      (message.t === 'invalidate' || message.t === 'loaded') &&
+      Array.isArray(message.n) &&
+      message.n.every((name) => typeof name === 'string')
+    return valid ? (message as Message) : undefined
   } catch {
     return undefined
   }

@@ -127,7 +127,10 @@ export function resolveOptions(options: CatalogCacheOptions): ResolvedOptions {
   const read = new OptionReader(PLUGIN, options)
   const leaseMs = read.integer('leaseMs', 10_000)
   const loadTimeoutMs = read.integer('loadTimeoutMs', 5000)
-  if (loadTimeoutMs >= leaseMs) read.fail(`loadTimeoutMs (${loadTimeoutMs}) must be below leaseMs (${leaseMs}), or a slow load would outlive its lock`)
+  if (loadTimeoutMs >= leaseMs)
+    read.fail(
+      `loadTimeoutMs (${loadTimeoutMs}) must be below leaseMs (${leaseMs}), or a slow load would outlive its lock`
+    )
   return {
     timeoutMs: read.integer('timeoutMs', 200),
     failMode: read.oneOf('failMode', FAIL_MODES, 'open'),
@@ -135,11 +138,21 @@ export function resolveOptions(options: CatalogCacheOptions): ResolvedOptions {
     leaseMs,
     loadTimeoutMs,
     ...windows(read, { ttl: 300, staleWhileRevalidate: 60, staleIfError: 86_400 }),
-    jitter: read.check('jitter', 0.1, (value) => typeof value === 'number' && value >= 0 && value < 1, 'a number from 0 up to (not including) 1'),
+    jitter: read.check(
+      'jitter',
+      0.1,
+      (value) => typeof value === 'number' && value >= 0 && value < 1,
+      'a number from 0 up to (not including) 1'
+    ),
     retryBackoffMs: read.integer('retryBackoffMs', 1000),
     retryBackoffMaxMs: read.integer('retryBackoffMaxMs', 30_000),
     l1MaxEntries: read.integer('l1MaxEntries', 1000),
-    cacheStatusName: read.check('cacheStatusName', 'moolah-catalog', (value) => typeof value === 'string' && /^[A-Za-z][\w.-]*$/.test(value), 'a token such as "moolah-catalog"'),
+    cacheStatusName: read.check(
+      'cacheStatusName',
+      'moolah-catalog',
+      (value) => typeof value === 'string' && /^[A-Za-z][\w.-]*$/.test(value),
+      'a token such as "moolah-catalog"'
+    ),
     isPrivateRoute: read.optionalFunction<(route: RouteOptions) => boolean>('isPrivateRoute') ?? (() => false)
   }
 }
@@ -153,10 +166,21 @@ export interface Windows {
 
 /** The three windows of the plugin or of one definition, each defaulting to `defaults`. */
 export function windows(read: OptionReader<Partial<Windows>>, defaults: Windows): Windows {
-  const seconds = (value: unknown): boolean => typeof value === 'number' && value >= 0 && Number.isFinite(value)
+  const seconds = (value: unknown): boolean =>
+    typeof value === 'number' && value >= 0 && Number.isFinite(value)
   return {
-    ttl: read.check('ttl', defaults.ttl, (value) => seconds(value) && value !== 0, 'a positive number of seconds'),
-    staleWhileRevalidate: read.check('staleWhileRevalidate', defaults.staleWhileRevalidate, seconds, 'a number of seconds ≥ 0'),
+    ttl: read.check(
+      'ttl',
+      defaults.ttl,
+      (value) => seconds(value) && value !== 0,
+      'a positive number of seconds'
+    ),
+    staleWhileRevalidate: read.check(
+      'staleWhileRevalidate',
+      defaults.staleWhileRevalidate,
+      seconds,
+      'a number of seconds ≥ 0'
+    ),
     staleIfError: read.check('staleIfError', defaults.staleIfError, seconds, 'a number of seconds ≥ 0')
   }
 }

@@ -29,7 +29,8 @@ function findInObject(value: object, path: string, seen: Set<object>): string | 
     }
   } else {
     const proto = Object.getPrototypeOf(value) as unknown
-    if (proto !== Object.prototype && proto !== null) return `${path} is a ${value.constructor?.name ?? 'class'} instance, not a plain object`
+    if (proto !== Object.prototype && proto !== null)
+      return `${path} is a ${value.constructor?.name ?? 'class'} instance, not a plain object`
     if (Object.getOwnPropertySymbols(value).length > 0) return `${path} has symbol keys`
     for (const [key, item] of Object.entries(value)) {
       problem = findNonJson(item, `${path}.${key}`, seen)

@@ -1,5 +1,12 @@
 import { selectStore, setRetryAfter } from '@moolah/plugin-kit'
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  onSendHookHandler,
+  RouteOptions
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { CatalogCache } from './catalog-cache.js'
 import { PLUGIN, resolveOptions, type CatalogCacheOptions } from './options.js'
@@ -64,9 +71,14 @@ function serveFromCache(route: RouteOptions, isPrivateRoute: (route: RouteOption
   const selector = (route.config as { catalogCache?: unknown } | undefined)?.catalogCache
   if (selector === undefined) return
   const where = `route ${String(route.method)} ${route.url}`
-  if (typeof selector !== 'string' && typeof selector !== 'function') fail(`${where}: config.catalogCache must be a catalog name or a function returning one`)
-  if (![route.method].flat().every((method) => method === 'GET' || method === 'HEAD')) fail(`${where}: catalog routes answer GET and HEAD only`)
-  if (isPrivateRoute(route)) fail(`${where} needs authentication, but catalog responses are public and answered before the handler; serve it without config.catalogCache`)
+  if (typeof selector !== 'string' && typeof selector !== 'function')
+    fail(`${where}: config.catalogCache must be a catalog name or a function returning one`)
+  if (![route.method].flat().every((method) => method === 'GET' || method === 'HEAD'))
+    fail(`${where}: catalog routes answer GET and HEAD only`)
+  if (isPrivateRoute(route))
+    fail(
+      `${where} needs authentication, but catalog responses are public and answered before the handler; serve it without config.catalogCache`
+    )
   route.onRequest = [...[route.onRequest ?? []].flat(), answerFromCache(selector as CatalogRouteSelector)]
 }
 
@@ -85,16 +97,23 @@ function answerFromCache(selector: CatalogRouteSelector): onRequestHookHandler {
     }
     if (cached !== undefined) return send(request, reply, cached)
     // Not a plain L1 answer: rare enough to log (debug) which tier answered
-    this.catalogCache.get(name).then((result) => {
-      request.log.debug({ catalog: name, state: result.state, tier: result.tier, version: result.version }, 'catalog cache answer')
-      send(request, reply, result)
-    }, (error: Error) => done(setRetryAfter(reply, error)))
+    this.catalogCache.get(name).then(
+      (result) => {
+        request.log.debug(
+          { catalog: name, state: result.state, tier: result.tier, version: result.version },
+          'catalog cache answer'
+        )
+        send(request, reply, result)
+      },
+      (error: Error) => done(setRetryAfter(reply, error))
+    )
   }
 }
 
 /** `reply.catalog(name)` in a handler: answers a GET/HEAD with the catalog, exactly as a `config.catalogCache` route would. */
 async function replyCatalog(this: FastifyReply, name: string): Promise<FastifyReply> {
-  if (this.request.method !== 'GET' && this.request.method !== 'HEAD') fail(`reply.catalog() answers GET and HEAD only, not ${this.request.method}`)
+  if (this.request.method !== 'GET' && this.request.method !== 'HEAD')
+    fail(`reply.catalog() answers GET and HEAD only, not ${this.request.method}`)
   try {
     send(this.request, this, await this.server.catalogCache.get(name))
   } catch (error) {
@@ -105,7 +124,7 @@ async function replyCatalog(this: FastifyReply, name: string): Promise<FastifyRe
 
 /** The cached bytes, or 304 when If-None-Match matches; onSend adds the cache headers to either. */
 function send(request: FastifyRequest, reply: FastifyReply, result: CatalogResult): void {
-  (reply as CatalogReply)[kCatalogResult] = result
+  ;(reply as CatalogReply)[kCatalogResult] = result
   if (etagMatches(request.headers['if-none-match'], result.etag)) {
     reply.code(304).send()
     return

@@ -39,7 +39,12 @@ export interface Obtained {
 }
 
 /** The answer for one read, with the header values HTTP needs. */
-export function buildResult<T>(name: string, obtained: Obtained, now: number, cacheStatusName: string): CatalogResult<T> {
+export function buildResult<T>(
+  name: string,
+  obtained: Obtained,
+  now: number,
+  cacheStatusName: string
+): CatalogResult<T> {
   const { entry, state, tier, staleReason } = obtained
   const ttl = Math.floor((entry.freshUntil - now) / 1000)
   return {
@@ -54,10 +59,11 @@ export function buildResult<T>(name: string, obtained: Obtained, now: number, ca
     tier,
     ...(staleReason === undefined ? {} : { staleReason }),
     cacheControl: `public, max-age=${state === 'stale' ? 0 : Math.max(0, ttl)}${entry.cacheControlTail}`,
-    cacheStatus: state === 'hit'
-      ? `${cacheStatusName}; hit; ttl=${ttl}`
-      : state === 'miss'
-        ? `${cacheStatusName}; fwd=miss; stored`
-        : `${cacheStatusName}; fwd=stale; ttl=${ttl}; detail=${staleReason === 'error' ? 'stale-if-error' : 'stale-while-revalidate'}`
+    cacheStatus:
+      state === 'hit'
+        ? `${cacheStatusName}; hit; ttl=${ttl}`
+        : state === 'miss'
+          ? `${cacheStatusName}; fwd=miss; stored`
+          : `${cacheStatusName}; fwd=stale; ttl=${ttl}; detail=${staleReason === 'error' ? 'stale-if-error' : 'stale-while-revalidate'}`
   }
 }

@@ -5,8 +5,7 @@ import type { L2 } from './l2.js'
 
 /** A copy a shared load produced: loaded here (`stored`: false when an invalidation overtook it, undefined when the write failed) or by another instance. */
 export type SharedCopy =
-  | { entry: CatalogEntry, tier: 'loader', stored: boolean | undefined }
-  | { entry: CatalogEntry, tier: 'l2' }
+  { entry: CatalogEntry; tier: 'loader'; stored: boolean | undefined } | { entry: CatalogEntry; tier: 'l2' }
 
 const WAIT_FIRST_MS = 10
 const WAIT_MAX_MS = 100
@@ -29,7 +28,11 @@ export class SharedLoads {
     this.#leaseMs = leaseMs
   }
 
-  async load(name: string, minGeneration: number, loadEntry: (generation: number) => Promise<CatalogEntry>): Promise<SharedCopy | undefined> {
+  async load(
+    name: string,
+    minGeneration: number,
+    loadEntry: (generation: number) => Promise<CatalogEntry>
+  ): Promise<SharedCopy | undefined> {
     const token = randomUUID()
     const deadline = Date.now() + this.#leaseMs
     for (let waitMs = WAIT_FIRST_MS; ; waitMs = Math.min(waitMs * 2, WAIT_MAX_MS)) {
@@ -38,7 +41,12 @@ export class SharedLoads {
       if (Date.now() >= deadline) break
       await this.#wait(name, waitMs)
       const stored = await this.#l2.read(name)
-      if (stored !== undefined && freshness(stored, Date.now()) === 'fresh' && stored.generation >= minGeneration) return { entry: stored, tier: 'l2' }
+      if (
+        stored !== undefined &&
+        freshness(stored, Date.now()) === 'fresh' &&
+        stored.generation >= minGeneration
+      )
+        return { entry: stored, tier: 'l2' }
     }
     return undefined
   }
@@ -48,15 +56,25 @@ export class SharedLoads {
     for (const wake of this.#waiters.get(name) ?? []) wake()
   }
 
-  async #loadAndWrite(name: string, token: string, generation: number, loadEntry: (generation: number) => Promise<CatalogEntry>): Promise<SharedCopy> {
+  async #loadAndWrite(
+    name: string,
+    token: string,
+    generation: number,
+    loadEntry: (generation: number) => Promise<CatalogEntry>
+  ): Promise<SharedCopy> {
     try {
       const entry = await loadEntry(generation)
       // The store went away mid-load (undefined): the caller keeps the value in L1 at least
       const stored = await this.#l2.write(name, entry).catch(() => undefined)
-      if (stored === true) this.#l2.broadcast('loaded', [name]).catch(() => { /* reported; waiters poll as well */ })
+      if (stored === true)
+        this.#l2.broadcast('loaded', [name]).catch(() => {
+          /* reported; waiters poll as well */
+        })
       return { entry, tier: 'loader', stored }
     } finally {
-      this.#l2.unlock(name, token).catch(() => { /* reported; the lease expires anyway */ })
+      this.#l2.unlock(name, token).catch(() => {
+        /* reported; the lease expires anyway */
+      })
     }
   }
 
@@ -64,7 +82,7 @@ export class SharedLoads {
   #wait(name: string, ms: number): Promise<void> {
     return new Promise((resolve) => {
       let waiters = this.#waiters.get(name)
-      if (waiters === undefined) this.#waiters.set(name, waiters = new Set())
+      if (waiters === undefined) this.#waiters.set(name, (waiters = new Set()))
       const done = (): void => {
         clearTimeout(timer)
         waiters.delete(done)

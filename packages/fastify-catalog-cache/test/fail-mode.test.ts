@@ -33,53 +33,88 @@ async function instance(t: Test, failMode?: FailMode) {
   const loader = new CountingLoader()
   const events: CatalogCacheEvent[] = []
   // A backoff longer than any test: a failure is not retried behind the test's back
-  const app = await createApp(t, { store, events, retryBackoffMs: 60_000, retryBackoffMaxMs: 60_000, ...(failMode === undefined ? {} : { failMode }) })
-  app.catalogCache.define('expiring', { load: loader.load, ttl: 0.05, staleWhileRevalidate: 0, staleIfError: 60 })
+  const app = await createApp(t, {
+    store,
+    events,
+    retryBackoffMs: 60_000,
+    retryBackoffMaxMs: 60_000,
+    ...(failMode === undefined ? {} : { failMode })
+  })
+  app.catalogCache.define('expiring', {
+    load: loader.load,
+    ttl: 0.05,
+    staleWhileRevalidate: 0,
+    staleIfError: 60
+  })
   app.catalogCache.define('revalidating', { load: loader.load, ttl: 0.05, staleWhileRevalidate: 60 })
   app.catalogCache.define('cold', { load: loader.load })
   return { app, store, loader, events }
 }
 
-t.test("failMode 'closed': no load without the store; a copy inside stale-if-error is served, else 503", async (t) => {
-  const { app, store, loader } = await instance(t, 'closed')
-  t.equal((await app.inject('/catalog/expiring')).statusCode, 200)
-  await sleep(60) // past freshness, inside stale-if-error
-  store.failing.add('read')
-  const stale = await app.inject('/catalog/expiring')
-  t.equal(stale.statusCode, 200)
-  t.match(stale.headers['cache-status'], /fwd=stale; ttl=-\d+; detail=stale-if-error$/)
-  const cold = await app.inject('/catalog/cold')
-  t.equal(cold.statusCode, 503)
-  t.equal(cold.headers['retry-after'], '60', 'the backoff, as for a failed load')
-  t.equal(cold.json().message, "Catalog 'cold' is temporarily unavailable; retry shortly")
-  t.notOk(cold.body.includes('ECONNREFUSED'))
-  await t.rejects(app.catalogCache.get('cold'), { code: 'DEPENDENCY_UNAVAILABLE', cause: { message: '@moolah/fastify-catalog-cache: store read failed' } }, 'fails fast while backing off')
-  t.equal(loader.calls, 1, 'the loader ran only for the first copy')
-})
+t.test(
+  "failMode 'closed': no load without the store; a copy inside stale-if-error is served, else 503",
+  async (t) => {
+    const { app, store, loader } = await instance(t, 'closed')
+    t.equal((await app.inject('/catalog/expiring')).statusCode, 200)
+    await sleep(60) // past freshness, inside stale-if-error
+    store.failing.add('read')
+    const stale = await app.inject('/catalog/expiring')
+    t.equal(stale.statusCode, 200)
+    t.match(stale.headers['cache-status'], /fwd=stale; ttl=-\d+; detail=stale-if-error$/)
+    const cold = await app.inject('/catalog/cold')
+    t.equal(cold.statusCode, 503)
+    t.equal(cold.headers['retry-after'], '60', 'the backoff, as for a failed load')
+    t.equal(cold.json().message, "Catalog 'cold' is temporarily unavailable; retry shortly")
+    t.notOk(cold.body.includes('ECONNREFUSED'))
+    await t.rejects(
+      app.catalogCache.get('cold'),
+      {
+        code: 'DEPENDENCY_UNAVAILABLE',
+        cause: { message: '@moolah/fastify-catalog-cache: store read failed' }
+      },
+      'fails fast while backing off'
+    )
+    t.equal(loader.calls, 1, 'the loader ran only for the first copy')
+  }
+)
 
 t.test("failMode 'closed': the store failing during the shared load (the lock) refuses too", async (t) => {
   const { app, store, loader } = await instance(t, 'closed')
   store.failing.add('lock')
-  await t.rejects(app.catalogCache.get('cold'), { code: 'DEPENDENCY_UNAVAILABLE', cause: { message: '@moolah/fastify-catalog-cache: store lock failed' } })
+  await t.rejects(app.catalogCache.get('cold'), {
+    code: 'DEPENDENCY_UNAVAILABLE',
+    cause: { message: '@moolah/fastify-catalog-cache: store lock failed' }
+  })
   t.equal(loader.calls, 0)
 })
 
-t.test("failMode 'closed': no background load without the store; the stale copy is served meanwhile", async (t) => {
-  const { app, store, loader, events } = await instance(t, 'closed')
-  await app.catalogCache.get('revalidating')
-  await sleep(60) // past freshness, inside stale-while-revalidate
-  store.failing.add('read')
-  t.match(await app.catalogCache.get('revalidating'), { state: 'stale', staleReason: 'revalidating' })
-  await waitUntil(() => events.some((event) => event.type === 'store-error' && event.operation === 'read'), 'the background read to fail')
-  t.match(await app.catalogCache.get('revalidating'), { state: 'stale', tier: 'l1' }, 'still served')
-  t.equal(loader.calls, 1)
-})
+t.test(
+  "failMode 'closed': no background load without the store; the stale copy is served meanwhile",
+  async (t) => {
+    const { app, store, loader, events } = await instance(t, 'closed')
+    await app.catalogCache.get('revalidating')
+    await sleep(60) // past freshness, inside stale-while-revalidate
+    store.failing.add('read')
+    t.match(await app.catalogCache.get('revalidating'), { state: 'stale', staleReason: 'revalidating' })
+    await waitUntil(
+      () => events.some((event) => event.type === 'store-error' && event.operation === 'read'),
+      'the background read to fail'
+    )
+    t.match(await app.catalogCache.get('revalidating'), { state: 'stale', tier: 'l1' }, 'still served')
+    t.equal(loader.calls, 1)
+  }
+)
 
 t.test("failMode 'closed': refresh() rejects without loading, and the old copies stay", async (t) => {
   const { app, store, loader } = await instance(t, 'closed')
   const before = await app.catalogCache.get('cold')
   store.failing.add('invalidate')
-  await t.rejects(app.catalogCache.refresh('cold'), { code: 'DEPENDENCY_UNAVAILABLE', statusCode: 503, retryAfter: 1, message: 'Catalog cache store is unavailable; nothing was changed' })
+  await t.rejects(app.catalogCache.refresh('cold'), {
+    code: 'DEPENDENCY_UNAVAILABLE',
+    statusCode: 503,
+    retryAfter: 1,
+    message: 'Catalog cache store is unavailable; nothing was changed'
+  })
   t.equal(loader.calls, 1)
   t.equal(app.catalogCache.peek('cold')?.etag, before.etag)
 })

@@ -23,6 +23,9 @@ t.test('on a Cluster, the subscriber reconnecting flushes L1 too', async (t) => 
   await app.catalogCache.get('flash')
   t.equal((await app.catalogCache.get('flash')).tier, 'l1')
   await Promise.all(redis.nodes('master').map((node) => node.call('CLIENT', 'KILL', 'TYPE', 'pubsub')))
-  await waitUntil(() => events.some((event) => event.type === 'invalidation' && event.origin === 'resync'), 'the resync after reconnect')
+  await waitUntil(
+    () => events.some((event) => event.type === 'invalidation' && event.origin === 'resync'),
+    'the resync after reconnect'
+  )
   t.equal((await app.catalogCache.get('flash')).tier, 'l2', 'L1 was flushed; the copy came from the Cluster')
 })

@@ -3,10 +3,26 @@ import Fastify from 'fastify'
 import { catalogCache, type CatalogCacheEvent, type CatalogResult } from '../src/index.js'
 
 const app = Fastify()
-await app.register(catalogCache, { ttl: 60, timeoutMs: 200, leaseMs: 10_000, failMode: 'closed', onEvent: (event: CatalogCacheEvent) => { if (event.type === 'load') void event.durationMs } })
+await app.register(catalogCache, {
+  ttl: 60,
+  timeoutMs: 200,
+  leaseMs: 10_000,
+  failMode: 'closed',
+  onEvent: (event: CatalogCacheEvent) => {
+    if (event.type === 'load') void event.durationMs
+  }
+})
 
-app.catalogCache.define('flash', { load: async () => ({ products: [] as string[] }), ttl: 300, staleWhileRevalidate: 60, staleIfError: 3600, tags: ['providers'] })
-const result: CatalogResult<{ products: string[] }> = await app.catalogCache.get<{ products: string[] }>('flash')
+app.catalogCache.define('flash', {
+  load: async () => ({ products: [] as string[] }),
+  ttl: 300,
+  staleWhileRevalidate: 60,
+  staleIfError: 3600,
+  tags: ['providers']
+})
+const result: CatalogResult<{ products: string[] }> = await app.catalogCache.get<{ products: string[] }>(
+  'flash'
+)
 const state: 'hit' | 'miss' | 'stale' = result.state
 void state
 const names: string[] = await app.catalogCache.invalidate({ tag: 'providers' })
@@ -14,7 +30,11 @@ void names
 await app.catalogCache.refresh('flash')
 
 app.get('/a', { config: { catalogCache: 'flash' } }, async () => ({}))
-app.get('/b', { config: { catalogCache: (request) => request.url === '/b' ? 'flash' : undefined } }, async () => ({}))
+app.get(
+  '/b',
+  { config: { catalogCache: (request) => (request.url === '/b' ? 'flash' : undefined) } },
+  async () => ({})
+)
 app.get('/c', async (_request, reply) => reply.catalog('flash'))
 
 // @ts-expect-error a catalog route names a catalog, not a number

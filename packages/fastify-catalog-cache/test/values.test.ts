@@ -44,7 +44,10 @@ t.test('decodeEntry refuses a payload without its metadata line', async (t) => {
 
 t.test('freshness: what a copy may be used for, window by window', async (t) => {
   const times = { createdAt: 0, freshUntil: 10, staleUntil: 20, errorUntil: 30 }
-  t.same([0, 9, 10, 19, 20, 29, 30].map((now) => freshness(times, now)), ['fresh', 'fresh', 'stale', 'stale', 'error', 'error', 'expired'])
+  t.same(
+    [0, 9, 10, 19, 20, 29, 30].map((now) => freshness(times, now)),
+    ['fresh', 'fresh', 'stale', 'stale', 'error', 'error', 'expired']
+  )
 })
 
 t.test('lastResort: the most recently loaded copy still inside stale-if-error', async (t) => {

@@ -34,20 +34,35 @@ let counter = 0
  * Drives `server` with autocannon for `seconds`: in `first` mode every request carries a
  * new key (the first-request path), in `replay` mode all carry the same completed key.
  */
-export async function load(server: Server, mode: Mode, seconds: number, runId: string, redis: Redis): Promise<Load> {
+export async function load(
+  server: Server,
+  mode: Mode,
+  seconds: number,
+  runId: string,
+  redis: Redis
+): Promise<Load> {
   const before = await server.figures()
   const redisBefore = await redisCpuMicros(redis)
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: CONNECTIONS,
     duration: seconds,
-    requests: [{
-      method: 'POST',
-      path: '/transfers',
-      headers: { ...HEADERS, 'idempotency-key': replayKey(runId) },
-      body: BODY,
-      ...(mode === 'first' ? { setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': `${runId}-${counter++}` } }) } : {})
-    }]
+    requests: [
+      {
+        method: 'POST',
+        path: '/transfers',
+        headers: { ...HEADERS, 'idempotency-key': replayKey(runId) },
+        body: BODY,
+        ...(mode === 'first'
+          ? {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                headers: { ...request.headers, 'idempotency-key': `${runId}-${counter++}` }
+              })
+            }
+          : {})
+      }
+    ]
   })
   const after = await server.figures()
   const redisAfter = await redisCpuMicros(redis)
@@ -64,6 +79,10 @@ export async function load(server: Server, mode: Mode, seconds: number, runId: s
 
 /** One request, awaited to the last byte. */
 export async function send(server: Server, key: string): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${server.port}/transfers`, { method: 'POST', headers: { ...HEADERS, 'idempotency-key': key }, body: BODY })
+  const response = await fetch(`http://127.0.0.1:${server.port}/transfers`, {
+    method: 'POST',
+    headers: { ...HEADERS, 'idempotency-key': key },
+    body: BODY
+  })
   await response.arrayBuffer()
 }

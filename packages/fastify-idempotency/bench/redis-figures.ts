@@ -13,14 +13,20 @@ export async function redisCpuMicros(redis: Redis): Promise<number> {
  * are counted, whatever client library the candidate uses. Commands a Lua script runs are
  * not round trips and are left out.
  */
-export async function countCommands(redisUrl: string, prefix: string, work: () => Promise<void>): Promise<number> {
+export async function countCommands(
+  redisUrl: string,
+  prefix: string,
+  work: () => Promise<void>
+): Promise<number> {
   const client = new Redis(redisUrl)
   const monitor = await client.monitor() // a connection of its own, in monitoring mode
   // ioredis takes MONITOR lines that arrive with MONITOR's own OK for stray replies and
   // reports an error: harmless before the work starts (those lines are not ours), fatal after.
   let counting = false
   let failure: unknown
-  monitor.on('error', (error: unknown) => { if (counting) failure = error })
+  monitor.on('error', (error: unknown) => {
+    if (counting) failure = error
+  })
   let count = 0
   const marker = `${prefix}end-of-count`
   const ended = new Promise<void>((resolve) => {

@@ -28,14 +28,20 @@ const MODES: Mode[] = ['first', 'replay']
 /** Round trips per request: Redis commands seen by MONITOR, or SQL statements the server counted. */
 async function roundTrips(server: Server): Promise<Row['roundTrips']> {
   const keys = Array.from({ length: ROUND_TRIP_SAMPLES }, (_, i) => `${RUN_ID}-trips-${i}`)
-  const sendAll = async () => { for (const key of keys) await send(server, key) }
+  const sendAll = async () => {
+    for (const key of keys) await send(server, key)
+  }
   const statementsBefore = (await server.figures()).statements
   const first = await countCommands(REDIS_URL, server.prefix, sendAll)
   const statementsBetween = (await server.figures()).statements
   const replay = await countCommands(REDIS_URL, server.prefix, sendAll)
   const statementsAfter = (await server.figures()).statements
   if (statementsAfter > statementsBefore) {
-    return { first: (statementsBetween - statementsBefore) / ROUND_TRIP_SAMPLES, replay: (statementsAfter - statementsBetween) / ROUND_TRIP_SAMPLES, unit: 'SQL' }
+    return {
+      first: (statementsBetween - statementsBefore) / ROUND_TRIP_SAMPLES,
+      replay: (statementsAfter - statementsBetween) / ROUND_TRIP_SAMPLES,
+      unit: 'SQL'
+    }
   }
   return { first: first / ROUND_TRIP_SAMPLES, replay: replay / ROUND_TRIP_SAMPLES, unit: 'Redis' }
 }
@@ -58,7 +64,9 @@ cleanup.teardown(async () => {
 try {
   // A database of its own on DATABASE_URL's server, dropped at the end (the test kit's).
   const databaseUrl = await freshDatabase(cleanup)
-  const names = Object.keys(candidates).filter((name) => ONLY === undefined || ONLY.some((part) => name.includes(part)))
+  const names = Object.keys(candidates).filter(
+    (name) => ONLY === undefined || ONLY.some((part) => name.includes(part))
+  )
   const start = async (name: string, index: number) => {
     const server = await startServer(name, `${PREFIX}${index}:`, REDIS_URL, databaseUrl, CPU_PROFILE_DIR)
     cleanup.teardown(() => server.stop())
@@ -88,8 +96,16 @@ try {
         runs[index]?.[mode].push({ candidate, bareBefore, bareAfter })
         bareBefore = bareAfter
       }
-      const figures = (run: Load | undefined) => `${run?.rps.toFixed(0)} req/s ${run?.cpuMicrosPerRequest.toFixed(0)} µs`
-      console.log(`round ${round} ${mode}: bare ${bareRuns[mode].slice(-servers.length - 1).map(figures).join(', ')}; ${servers.map((server, index) => `${server.name} ${figures(runs[index]?.[mode].at(-1)?.candidate)}`).join('; ')}`)
+      const figures = (run: Load | undefined) =>
+        `${run?.rps.toFixed(0)} req/s ${run?.cpuMicrosPerRequest.toFixed(0)} µs`
+      console.log(
+        `round ${round} ${mode}: bare ${bareRuns[mode]
+          .slice(-servers.length - 1)
+          .map(figures)
+          .join(
+            ', '
+          )}; ${servers.map((server, index) => `${server.name} ${figures(runs[index]?.[mode].at(-1)?.candidate)}`).join('; ')}`
+      )
     }
   }
 
@@ -97,7 +113,9 @@ try {
   for (const [index, server] of servers.entries()) {
     rows.push({ name: server.name, runs: runs[index] as Row['runs'], roundTrips: await roundTrips(server) })
   }
-  console.log(`\n${table(rows, bareRuns, { connections: LOAD_CONNECTIONS, seconds: SECONDS, rounds: ROUNDS })}`)
+  console.log(
+    `\n${table(rows, bareRuns, { connections: LOAD_CONNECTIONS, seconds: SECONDS, rounds: ROUNDS })}`
+  )
 } finally {
   await cleanup.run()
 }

@@ -13,13 +13,25 @@ const register = name === 'bare' ? bare : candidates[name]
 if (register === undefined) throw new Error(`unknown candidate ${name}`)
 
 const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-  const body = request.body as { amount: number, currency: string }
-  return reply.code(201).header('location', '/v1/transfers/7d1f1c2e').send({ id: '7d1f1c2e', amount: body.amount, currency: body.currency, status: 'completed' })
+  const body = request.body as { amount: number; currency: string }
+  return reply
+    .code(201)
+    .header('location', '/v1/transfers/7d1f1c2e')
+    .send({ id: '7d1f1c2e', amount: body.amount, currency: body.currency, status: 'completed' })
 }
 
 let statements = 0
 const app = Fastify({ logger: false })
-const closeCandidate = await register({ app, prefix, redisUrl, databaseUrl, handler, countStatement: () => { statements++ } })
+const closeCandidate = await register({
+  app,
+  prefix,
+  redisUrl,
+  databaseUrl,
+  handler,
+  countStatement: () => {
+    statements++
+  }
+})
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()
 process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0 })

@@ -4,7 +4,14 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import { storeUnavailable } from './errors.js'
 import type { IdempotencyEvent, IdempotencyEventBase, StoreOperation } from './events.js'
 import { LeaseRenewals } from './lease-renewals.js'
-import { PLUGIN, resolveRouteSettings, type IdempotencyRouteOptions, type ResolvedOptions, type RouteSettings, type WaitOptions } from './options.js'
+import {
+  PLUGIN,
+  resolveRouteSettings,
+  type IdempotencyRouteOptions,
+  type ResolvedOptions,
+  type RouteSettings,
+  type WaitOptions
+} from './options.js'
 import { readResponseBody } from './response-body.js'
 import type { ClaimResult, IdempotencyStore } from './stores/store.js'
 import { decodeResponse, encodeResponse, type StoredResponse } from './stored-response.js'
@@ -24,7 +31,7 @@ export interface ClaimedRequest {
 }
 
 /** A claim's answer, or the store failure (timeout included) that prevented one. */
-export type ClaimOutcome = ClaimResult | { state: 'unavailable', error: unknown }
+export type ClaimOutcome = ClaimResult | { state: 'unavailable'; error: unknown }
 
 type ReleaseReason = Extract<IdempotencyEvent, { type: 'released' }>['reason']
 
@@ -67,18 +74,42 @@ export class Claims {
     if (value === false || (value === undefined && !byDefault)) return null
     if (value === true || value === undefined) return this.options.route
     const where = `route ${method} ${url} config.idempotency`
-    if (typeof value !== 'object' || value === null) throw new TypeError(`${PLUGIN}: ${where} must be a boolean or an object`)
+    if (typeof value !== 'object' || value === null)
+      throw new TypeError(`${PLUGIN}: ${where} must be a boolean or an object`)
     return resolveRouteSettings(value as IdempotencyRouteOptions, this.options.route, where)
   }
 
   /** Claims `key` for `token`; with `route.wait`, looks again while another request with the same fingerprint holds it. */
-  claim(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimOutcome> {
-    return route.wait === undefined ? this.#claimOnce(key, token, fingerprint, route, event) : this.#claimAndWait(key, token, fingerprint, route, route.wait, event)
+  claim(
+    key: string,
+    token: string,
+    fingerprint: string,
+    route: RouteSettings,
+    event: IdempotencyEventBase
+  ): Promise<ClaimOutcome> {
+    return route.wait === undefined
+      ? this.#claimOnce(key, token, fingerprint, route, event)
+      : this.#claimAndWait(key, token, fingerprint, route, route.wait, event)
   }
 
   /** Starts renewing the lease of a claim this request won. */
-  track(key: string, token: string, route: RouteSettings, event: IdempotencyEventBase, reply: FastifyReply): ClaimedRequest {
-    const claimed: ClaimedRequest = { key, token, route, event, reply, renewals: this.#renewalsFor(route.leaseMs), errored: false, settled: false }
+  track(
+    key: string,
+    token: string,
+    route: RouteSettings,
+    event: IdempotencyEventBase,
+    reply: FastifyReply
+  ): ClaimedRequest {
+    const claimed: ClaimedRequest = {
+      key,
+      token,
+      route,
+      event,
+      reply,
+      renewals: this.#renewalsFor(route.leaseMs),
+      errored: false,
+      settled: false
+    }
     claimed.renewals.add(claimed)
     return claimed
   }
@@ -94,7 +125,11 @@ export class Claims {
   }
 
   /** onSend of a claimed request: commits the response (or releases the claim), then hands onSend's `done` the payload to send. */
-  async settle(claimed: ClaimedRequest, payload: unknown, done: (error: Error | null, payload?: unknown) => void): Promise<void> {
+  async settle(
+    claimed: ClaimedRequest,
+    payload: unknown,
+    done: (error: Error | null, payload?: unknown) => void
+  ): Promise<void> {
     let sent: unknown
     try {
       sent = await this.#settle(claimed, payload)
@@ -132,8 +167,16 @@ export class Claims {
       const value = reply.getHeader(name)
       if (value !== undefined) headers[name] = typeof value === 'number' ? String(value) : value
     }
-    const record = encodeResponse({ statusCode, headers, body: body.body }, this.options.encryptionKey, claimed.key)
-    const committed = await this.#guarded('commit', claimed.event, this.#store.commit(claimed.key, claimed.token, record, route.ttlMs))
+    const record = encodeResponse(
+      { statusCode, headers, body: body.body },
+      this.options.encryptionKey,
+      claimed.key
+    )
+    const committed = await this.#guarded(
+      'commit',
+      claimed.event,
+      this.#store.commit(claimed.key, claimed.token, record, route.ttlMs)
+    )
     if (committed === true) this.emit?.({ ...claimed.event, type: 'committed', statusCode, bytes: body.size })
     if (committed === false) {
       this.emit?.({ ...claimed.event, type: 'lease-lost', operation: 'commit' })
@@ -147,7 +190,13 @@ export class Claims {
     for (const renewals of this.#renewals.values()) renewals.stop()
   }
 
-  #claimOnce(key: string, token: string, fingerprint: string, route: RouteSettings, event: IdempotencyEventBase): Promise<ClaimOutcome> {
+  #claimOnce(
+    key: string,
+    token: string,
+    fingerprint: string,
+    route: RouteSettings,
+    event: IdempotencyEventBase
+  ): Promise<ClaimOutcome> {
     const pending = this.#store.claim(key, { token, fingerprint, leaseMs: route.leaseMs })
     return this.#timeouts.run(pending, 'claim').catch((error: unknown): ClaimOutcome => {
       this.#reportStoreError('claim', event, error)
@@ -157,7 +206,14 @@ export class Claims {
     })
   }
 
-  async #claimAndWait(key: string, token: string, fingerprint: string, route: RouteSettings, wait: Required<WaitOptions>, event: IdempotencyEventBase): Promise<ClaimOutcome> {
+  async #claimAndWait(
+    key: string,
+    token: string,
+    fingerprint: string,
+    route: RouteSettings,
+    wait: Required<WaitOptions>,
+    event: IdempotencyEventBase
+  ): Promise<ClaimOutcome> {
     let result = await this.#claimOnce(key, token, fingerprint, route, event)
     const deadline = Date.now() + wait.maxMs
     while (result.state === 'in-flight' && result.fingerprint === fingerprint && Date.now() < deadline) {
@@ -191,19 +247,31 @@ export class Claims {
       return false
     }
     if (raw.destroyed) return false
-    const owned = await this.#guarded('renew', claimed.event, this.#store.renew(claimed.key, claimed.token, claimed.route.leaseMs))
+    const owned = await this.#guarded(
+      'renew',
+      claimed.event,
+      this.#store.renew(claimed.key, claimed.token, claimed.route.leaseMs)
+    )
     if (owned === false) this.emit?.({ ...claimed.event, type: 'lease-lost', operation: 'renew' })
     return owned !== false // a failed call is retried at the next tick
   }
 
   async #release(claimed: ClaimedRequest, reason: ReleaseReason, statusCode: number): Promise<void> {
-    const released = await this.#guarded('release', claimed.event, this.#store.release(claimed.key, claimed.token))
+    const released = await this.#guarded(
+      'release',
+      claimed.event,
+      this.#store.release(claimed.key, claimed.token)
+    )
     if (released === true) this.emit?.({ ...claimed.event, type: 'released', reason, statusCode })
     if (released === false) this.emit?.({ ...claimed.event, type: 'lease-lost', operation: 'release' })
   }
 
   /** Runs one store call under the timeout; a failure is reported and becomes `undefined`. */
-  #guarded<T>(operation: StoreOperation, event: IdempotencyEventBase, call: Promise<T>): Promise<T | undefined> {
+  #guarded<T>(
+    operation: StoreOperation,
+    event: IdempotencyEventBase,
+    call: Promise<T>
+  ): Promise<T | undefined> {
     // Not an async function: this is on every request's path, and each async layer costs a promise.
     return this.#timeouts.run(call, operation).catch((error: unknown) => {
       this.#reportStoreError(operation, event, error)

@@ -12,10 +12,26 @@ const STORE_UNAVAILABLE = 'The idempotency store is unavailable; retry later'
 const RETRY_AFTER_MS = 1000
 export const RETRY_AFTER_SECONDS = RETRY_AFTER_MS / 1000
 
-export const IdempotencyKeyMissingError = createError('IDEMPOTENCY_KEY_MISSING', 'This route requires an Idempotency-Key header', 400)
-export const IdempotencyKeyInvalidError = createError<'IDEMPOTENCY_KEY_INVALID', 400, [string]>('IDEMPOTENCY_KEY_INVALID', 'Invalid Idempotency-Key header: %s', 400)
-export const IdempotencyKeyReusedError = createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request', 422)
-export const IdempotencyKeyInUseError = createError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry later', 409)
+export const IdempotencyKeyMissingError = createError(
+  'IDEMPOTENCY_KEY_MISSING',
+  'This route requires an Idempotency-Key header',
+  400
+)
+export const IdempotencyKeyInvalidError = createError<'IDEMPOTENCY_KEY_INVALID', 400, [string]>(
+  'IDEMPOTENCY_KEY_INVALID',
+  'Invalid Idempotency-Key header: %s',
+  400
+)
+export const IdempotencyKeyReusedError = createError(
+  'IDEMPOTENCY_KEY_REUSED',
+  'This Idempotency-Key was already used for a different request',
+  422
+)
+export const IdempotencyKeyInUseError = createError(
+  'IDEMPOTENCY_KEY_IN_USE',
+  'A request with this Idempotency-Key is still being processed; retry later',
+  409
+)
 
 /** The 409 of a key in flight, with `retryAfter` (the hook copies it into the header). */
 export function keyInUse(): Retryable<Error> {

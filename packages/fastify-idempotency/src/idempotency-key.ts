@@ -1,9 +1,7 @@
 export const MAX_KEY_LENGTH = 255
 
 export type ParsedKey =
-  | { status: 'valid', key: string }
-  | { status: 'missing' }
-  | { status: 'invalid', reason: string }
+  { status: 'valid'; key: string } | { status: 'missing' } | { status: 'invalid'; reason: string }
 
 // Bare form: visible ASCII (no spaces, so a comma-joined duplicate header is never valid).
 const BARE = /^[\x21-\x7e]+$/
@@ -24,12 +22,14 @@ export function parseIdempotencyKey(value: string | string[] | undefined): Parse
     if (match === null) return { status: 'invalid', reason: 'not a valid structured-field string' }
     return checkLength((match[1] as string).replace(/\\(["\\])/g, '$1'))
   }
-  if (!BARE.test(text)) return { status: 'invalid', reason: 'only printable ASCII without spaces is allowed in the bare form' }
+  if (!BARE.test(text))
+    return { status: 'invalid', reason: 'only printable ASCII without spaces is allowed in the bare form' }
   return checkLength(text)
 }
 
 function checkLength(key: string): ParsedKey {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH) return { status: 'invalid', reason: `the key must be 1–${MAX_KEY_LENGTH} characters` }
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH)
+    return { status: 'invalid', reason: `the key must be 1–${MAX_KEY_LENGTH} characters` }
   return { status: 'valid', key }
 }
 
@@ -37,13 +37,17 @@ function checkLength(key: string): ParsedKey {
  * Reads the first of `headerNames` the request carries (lower-case names). Aliases that
  * disagree make the key invalid rather than silently preferring one.
  */
-export function readIdempotencyKey(headers: Record<string, string | string[] | undefined>, headerNames: readonly string[]): ParsedKey {
+export function readIdempotencyKey(
+  headers: Record<string, string | string[] | undefined>,
+  headerNames: readonly string[]
+): ParsedKey {
   let found: ParsedKey = { status: 'missing' }
   for (const name of headerNames) {
     const parsed = parseIdempotencyKey(headers[name])
     if (parsed.status === 'missing') continue
     if (parsed.status === 'invalid') return parsed
-    if (found.status === 'valid' && found.key !== parsed.key) return { status: 'invalid', reason: `${headerNames.join(' and ')} disagree` }
+    if (found.status === 'valid' && found.key !== parsed.key)
+      return { status: 'invalid', reason: `${headerNames.join(' and ')} disagree` }
     found = parsed
   }
   return found

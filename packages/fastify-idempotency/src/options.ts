@@ -149,7 +149,17 @@ export interface ResolvedOptions {
 
 // Never replayed: they belong to the original exchange (credentials, cookies) or are
 // recomputed for every response (framing).
-const FORBIDDEN_REPLAY_HEADERS = new Set(['set-cookie', 'cookie', 'authorization', 'proxy-authorization', 'www-authenticate', 'content-length', 'transfer-encoding', 'connection', 'idempotent-replayed'])
+const FORBIDDEN_REPLAY_HEADERS = new Set([
+  'set-cookie',
+  'cookie',
+  'authorization',
+  'proxy-authorization',
+  'www-authenticate',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'idempotent-replayed'
+])
 
 const DEFAULT_WAIT: Required<WaitOptions> = { maxMs: 5000, intervalMs: 50 }
 
@@ -172,9 +182,16 @@ export function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
     timeoutMs: read.integer('timeoutMs', 1000),
     failMode: read.oneOf('failMode', FAIL_MODES, 'closed'),
     onEvent: read.optionalFunction('onEvent'),
-    methods: new Set(headerLikeNames(read, 'methods', ['post', 'patch'], true).map((method) => method.toUpperCase())),
+    methods: new Set(
+      headerLikeNames(read, 'methods', ['post', 'patch'], true).map((method) => method.toUpperCase())
+    ),
     headerNames: headerLikeNames(read, 'headerNames', ['idempotency-key', 'x-idempotency-key'], false),
-    encryptionKey: read.check<Buffer | undefined>('encryptionKey', undefined, (value) => value === undefined || (Buffer.isBuffer(value) && value.length === 32), 'a Buffer of 32 bytes (AES-256)'),
+    encryptionKey: read.check<Buffer | undefined>(
+      'encryptionKey',
+      undefined,
+      (value) => value === undefined || (Buffer.isBuffer(value) && value.length === 32),
+      'a Buffer of 32 bytes (AES-256)'
+    ),
     route: resolveRouteSettings(options, DEFAULT_ROUTE_SETTINGS, 'options')
   }
 }
@@ -183,11 +200,16 @@ export function resolveOptions(options: IdempotencyOptions): ResolvedOptions {
  * Applies `overrides` (the registration options, or a route's `config.idempotency`) on top of
  * `base`; `where` names them in messages.
  */
-export function resolveRouteSettings(overrides: IdempotencyRouteOptions, base: RouteSettings, where: string): RouteSettings {
+export function resolveRouteSettings(
+  overrides: IdempotencyRouteOptions,
+  base: RouteSettings,
+  where: string
+): RouteSettings {
   const read = new OptionReader(PLUGIN, overrides, where)
   const replayHeaders = headerLikeNames(read, 'replayHeaders', base.replayHeaders, true)
   const forbidden = replayHeaders.find((name) => FORBIDDEN_REPLAY_HEADERS.has(name))
-  if (forbidden !== undefined) read.fail(`${where}.replayHeaders must not include ${forbidden}: it is never replayed`)
+  if (forbidden !== undefined)
+    read.fail(`${where}.replayHeaders must not include ${forbidden}: it is never replayed`)
   return {
     required: read.check('required', base.required, (value) => typeof value === 'boolean', 'a boolean'),
     scope: read.optionalFunction<ScopeFunction>('scope') ?? base.scope,
@@ -201,17 +223,43 @@ export function resolveRouteSettings(overrides: IdempotencyRouteOptions, base: R
   }
 }
 
-function resolveWait(read: OptionReader<IdempotencyRouteOptions>, fallback: Required<WaitOptions> | undefined, where: string): Required<WaitOptions> | undefined {
-  const wait = read.check<IdempotencyRouteOptions['wait']>('wait', fallback, (value) => value === undefined || typeof value === 'boolean' || (typeof value === 'object' && value !== null), 'a boolean or { maxMs?, intervalMs? }')
+function resolveWait(
+  read: OptionReader<IdempotencyRouteOptions>,
+  fallback: Required<WaitOptions> | undefined,
+  where: string
+): Required<WaitOptions> | undefined {
+  const wait = read.check<IdempotencyRouteOptions['wait']>(
+    'wait',
+    fallback,
+    (value) =>
+      value === undefined || typeof value === 'boolean' || (typeof value === 'object' && value !== null),
+    'a boolean or { maxMs?, intervalMs? }'
+  )
   if (wait === undefined || wait === false) return undefined
   if (wait === true) return DEFAULT_WAIT
   const readWait = new OptionReader(PLUGIN, wait, `${where}.wait`)
-  return { maxMs: readWait.integer('maxMs', DEFAULT_WAIT.maxMs), intervalMs: readWait.integer('intervalMs', DEFAULT_WAIT.intervalMs) }
+  return {
+    maxMs: readWait.integer('maxMs', DEFAULT_WAIT.maxMs),
+    intervalMs: readWait.integer('intervalMs', DEFAULT_WAIT.intervalMs)
+  }
 }
 
 /** Lower-cased names (methods, headers). */
-function headerLikeNames<O extends object>(read: OptionReader<O>, key: keyof O & string, fallback: string[], allowEmpty: boolean): string[] {
-  const isValid = (value: unknown): boolean => Array.isArray(value) && (allowEmpty || value.length > 0) && value.every((item) => typeof item === 'string' && item !== '')
-  const names = read.check<string[]>(key, fallback, isValid, allowEmpty ? 'an array of non-empty strings' : 'an array of at least one non-empty string')
+function headerLikeNames<O extends object>(
+  read: OptionReader<O>,
+  key: keyof O & string,
+  fallback: string[],
+  allowEmpty: boolean
+): string[] {
+  const isValid = (value: unknown): boolean =>
+    Array.isArray(value) &&
+    (allowEmpty || value.length > 0) &&
+    value.every((item) => typeof item === 'string' && item !== '')
+  const names = read.check<string[]>(
+    key,
+    fallback,
+    isValid,
+    allowEmpty ? 'an array of non-empty strings' : 'an array of at least one non-empty string'
+  )
   return names.map((name) => name.toLowerCase())
 }

@@ -3,10 +3,23 @@ import { selectStore, setRetryAfter } from '@moolah/plugin-kit'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Claims, type ClaimedRequest } from './claims.js'
-import { IdempotencyKeyInvalidError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, keyInUse, RETRY_AFTER_SECONDS, storeUnavailable } from './errors.js'
+import {
+  IdempotencyKeyInvalidError,
+  IdempotencyKeyMissingError,
+  IdempotencyKeyReusedError,
+  keyInUse,
+  RETRY_AFTER_SECONDS,
+  storeUnavailable
+} from './errors.js'
 import type { IdempotencyEventBase } from './events.js'
 import { readIdempotencyKey } from './idempotency-key.js'
-import { PLUGIN, resolveOptions, type IdempotencyOptions, type IdempotencyRouteOptions, type RouteSettings } from './options.js'
+import {
+  PLUGIN,
+  resolveOptions,
+  type IdempotencyOptions,
+  type IdempotencyRouteOptions,
+  type RouteSettings
+} from './options.js'
 import { storageKey } from './request-identity.js'
 import { MemoryIdempotencyStore } from './stores/memory.js'
 import { RedisIdempotencyStore } from './stores/redis.js'
@@ -54,7 +67,9 @@ async function idempotencyPlugin(fastify: FastifyInstance, options: IdempotencyO
     redis: (redis) => new RedisIdempotencyStore(redis)
   })
   if (resolved.route.scope === undefined) {
-    fastify.log.warn(`${PLUGIN}: no scope function, so a key is shared by every client of a route; pass scope(request) returning the authenticated principal`)
+    fastify.log.warn(
+      `${PLUGIN}: no scope function, so a key is shared by every client of a route; pass scope(request) returning the authenticated principal`
+    )
   }
   const claims = new Claims(store, resolved, fastify.log)
   fastify.decorate('idempotencyStore', store)
@@ -64,7 +79,9 @@ async function idempotencyPlugin(fastify: FastifyInstance, options: IdempotencyO
   fastify.addHook('preHandler', claimOrReplay.bind(claims))
   fastify.addHook('onError', markErrored)
   fastify.addHook('onSend', commitOrRelease.bind(claims))
-  fastify.addHook('onClose', async () => { claims.stop() })
+  fastify.addHook('onClose', async () => {
+    claims.stop()
+  })
 }
 
 export const idempotency = fp(idempotencyPlugin, { name: PLUGIN, fastify: '5.x' })
@@ -81,7 +98,12 @@ function validateRouteConfig(claims: Claims, route: RouteOptions): void {
  * lock). Callback style rather than async: a request that does not take part costs no promise,
  * and a replay is sent without `return reply` (which makes Fastify watch the response until it ends).
  */
-function claimOrReplay(this: Claims, request: FastifyRequest, reply: FastifyReply, done: (error?: FastifyError) => void): void {
+function claimOrReplay(
+  this: Claims,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (error?: FastifyError) => void
+): void {
   const { config, url: routeUrl } = request.routeOptions // a getter that builds a new object: read it once
   if (routeUrl === undefined) return done() // the 404 handler (what request.is404 looks at)
   const route = this.routeSettings(config, request.method, routeUrl)
@@ -97,7 +119,15 @@ function claimOrReplay(this: Claims, request: FastifyRequest, reply: FastifyRepl
  * call it: that is how a callback hook ends a request. (`done` itself is called outside the
  * try, so an exception from a later hook is never taken for this hook's own.)
  */
-async function admit(claims: Claims, request: ClaimingRequest, reply: FastifyReply, route: RouteSettings, routeUrl: string, key: string, done: (error?: FastifyError) => void): Promise<void> {
+async function admit(
+  claims: Claims,
+  request: ClaimingRequest,
+  reply: FastifyReply,
+  route: RouteSettings,
+  routeUrl: string,
+  key: string,
+  done: (error?: FastifyError) => void
+): Promise<void> {
   let run: boolean
   try {
     run = await claimOrRefuse(claims, request, reply, route, routeUrl, key)
@@ -108,7 +138,14 @@ async function admit(claims: Claims, request: ClaimingRequest, reply: FastifyRep
 }
 
 /** Resolves true when the handler should run, false after a replay; throws the refusals (409, 422, 503). */
-async function claimOrRefuse(claims: Claims, request: ClaimingRequest, reply: FastifyReply, route: RouteSettings, routeUrl: string, key: string): Promise<boolean> {
+async function claimOrRefuse(
+  claims: Claims,
+  request: ClaimingRequest,
+  reply: FastifyReply,
+  route: RouteSettings,
+  routeUrl: string,
+  key: string
+): Promise<boolean> {
   // Awaited only when a promise comes back: most scope and fingerprint functions are synchronous.
   const scopeResult = route.scope === undefined ? '' : route.scope(request)
   const scope = typeof scopeResult === 'string' ? scopeResult : await scopeResult
@@ -116,14 +153,23 @@ async function claimOrRefuse(claims: Claims, request: ClaimingRequest, reply: Fa
   const fingerprintResult = route.fingerprint(request)
   const fingerprint = typeof fingerprintResult === 'string' ? fingerprintResult : await fingerprintResult
   request.idempotency = { key, scope, fingerprint }
-  const event: IdempotencyEventBase = { key, scope, method: request.method, route: routeUrl, requestId: request.id }
+  const event: IdempotencyEventBase = {
+    key,
+    scope,
+    method: request.method,
+    route: routeUrl,
+    requestId: request.id
+  }
   const recordKey = storageKey({ scope, method: request.method, route: routeUrl, key })
   const token = randomUUID()
 
   const result = await claims.claim(recordKey, token, fingerprint, route, event)
   if (result.state === 'unavailable') {
     if (claims.options.failMode === 'closed') throw storeUnavailable(result.error)
-    request.log.warn({ key }, `${PLUGIN}: store unavailable, running the request without idempotency (failMode open)`)
+    request.log.warn(
+      { key },
+      `${PLUGIN}: store unavailable, running the request without idempotency (failMode open)`
+    )
     return true
   }
   if (result.state !== 'claimed' && result.fingerprint !== fingerprint) {
@@ -137,7 +183,11 @@ async function claimOrRefuse(claims: Claims, request: ClaimingRequest, reply: Fa
   if (result.state === 'completed') {
     const stored = claims.decode(result.response, recordKey, event)
     claims.emit?.({ ...event, type: 'replayed', statusCode: stored.statusCode })
-    reply.code(stored.statusCode).headers(stored.headers).header('idempotent-replayed', 'true').send(stored.body)
+    reply
+      .code(stored.statusCode)
+      .headers(stored.headers)
+      .header('idempotent-replayed', 'true')
+      .send(stored.body)
     return false
   }
   request[kClaimed] = claims.track(recordKey, token, route, event, reply)
@@ -146,7 +196,12 @@ async function claimOrRefuse(claims: Claims, request: ClaimingRequest, reply: Fa
 }
 
 /** onError: a thrown error releases the claim whatever status the error handler then picks. */
-function markErrored(request: FastifyRequest, _reply: FastifyReply, _error: FastifyError, done: () => void): void {
+function markErrored(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  _error: FastifyError,
+  done: () => void
+): void {
   const claimed = (request as ClaimingRequest)[kClaimed]
   if (claimed != null) claimed.errored = true
   done()
@@ -157,7 +212,13 @@ function markErrored(request: FastifyRequest, _reply: FastifyReply, _error: Fast
  * exists before the client can read the response and retry. Callback style, so the responses
  * of requests without a claim (replays, other routes) go on without a promise.
  */
-function commitOrRelease(this: Claims, request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void): void {
+function commitOrRelease(
+  this: Claims,
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  payload: unknown,
+  done: (error: Error | null, payload?: unknown) => void
+): void {
   const claimed = (request as ClaimingRequest)[kClaimed]
   if (claimed == null || claimed.settled) return done(null, payload)
   void this.settle(claimed, payload, done)

@@ -7,10 +7,11 @@ type OneShotHash = (algorithm: string, data: string | Buffer, outputEncoding: 'b
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash
 
 /** SHA-256 of `data` as base64url. */
-const sha256: (data: string | Buffer) => string = oneShot === undefined
-  /* c8 ignore next -- only on Node 20.0–20.11, which lack crypto.hash */
-  ? (data) => crypto.createHash('sha256').update(data).digest('base64url')
-  : (data) => oneShot('sha256', data, 'base64url')
+const sha256: (data: string | Buffer) => string =
+  oneShot === undefined
+    ? /* c8 ignore next -- only on Node 20.0–20.11, which lack crypto.hash */
+      (data) => crypto.createHash('sha256').update(data).digest('base64url')
+    : (data) => oneShot('sha256', data, 'base64url')
 
 export interface StorageKeyParts {
   scope: string
@@ -79,7 +80,8 @@ function serialize(value: unknown): string | undefined {
   const record = value as Record<string, unknown> & { toJSON?: () => unknown }
   if (typeof record.toJSON === 'function') return serialize(record.toJSON())
   // Holes and undefined items are null, as JSON.stringify writes them.
-  if (Array.isArray(value)) return `[${Array.from(value, (item: unknown) => serialize(item) ?? 'null').join(',')}]`
+  if (Array.isArray(value))
+    return `[${Array.from(value, (item: unknown) => serialize(item) ?? 'null').join(',')}]`
   const members: string[] = []
   for (const name of Object.keys(record).sort()) {
     const member = serialize(record[name])

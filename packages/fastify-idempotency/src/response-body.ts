@@ -2,8 +2,8 @@ import { Readable } from 'node:stream'
 
 export type ResponseBody =
   /** `body` is exactly what the client receives (a string as UTF-8), `size` its byte length; `payload` goes on to Fastify. */
-  | { status: 'stored', body: Buffer | string, size: number, payload: unknown }
-  | { status: 'too-large' | 'unstorable', payload: unknown }
+  | { status: 'stored'; body: Buffer | string; size: number; payload: unknown }
+  | { status: 'too-large' | 'unstorable'; payload: unknown }
 
 /**
  * Turns an onSend payload into the bytes to store. Node streams are buffered up to
@@ -25,7 +25,8 @@ export function readResponseBody(payload: unknown, maxBytes: number): ResponseBo
 function toBody(payload: unknown): Buffer | string | undefined {
   if (payload === null || payload === undefined) return ''
   if (typeof payload === 'string') return payload
-  if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+  if (payload instanceof Uint8Array)
+    return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   return undefined
 }
 
@@ -43,7 +44,8 @@ async function readStream(stream: Readable, maxBytes: number): Promise<ResponseB
   return { status: 'stored', body, size: body.length, payload: body }
 }
 
-async function * replay(chunks: Buffer[], rest: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
-  yield * chunks
-  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield Buffer.from(next.value as Buffer | string)
+async function* replay(chunks: Buffer[], rest: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
+  yield* chunks
+  for (let next = await rest.next(); next.done !== true; next = await rest.next())
+    yield Buffer.from(next.value as Buffer | string)
 }

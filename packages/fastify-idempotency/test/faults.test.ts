@@ -16,8 +16,16 @@ async function setup(t: Test, options: IdempotencyOptions = {}) {
   const held = { current: gate() }
   held.current.open()
   const { app, events } = await buildApp(t, { redis: client, timeoutMs: TIMEOUT_MS, ...options }, (app) => {
-    app.post('/transfers', async (_request, reply) => { calls++; await held.current.promise; return reply.code(201).send({ calls }) })
-    app.post('/failing', async () => { calls++; await held.current.promise; throw new Error('boom') })
+    app.post('/transfers', async (_request, reply) => {
+      calls++
+      await held.current.promise
+      return reply.code(201).send({ calls })
+    })
+    app.post('/failing', async () => {
+      calls++
+      await held.current.promise
+      throw new Error('boom')
+    })
   })
   return { server, client, app, events, held, calls: () => calls }
 }
@@ -28,21 +36,30 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   return [result, Date.now() - started]
 }
 
-t.test('closed mode: a paused Redis is 503 after the timeout, while still paused; a late claim is given back', async (t) => {
-  const { server, client, app, events, calls } = await setup(t)
-  server.pause()
-  const [response, elapsed] = await timed(() => post(app, '/transfers', 'paused'))
-  t.equal(response.statusCode, 503, 'answered although Redis never did: it is paused until below')
-  t.equal(response.json().code, 'DEPENDENCY_UNAVAILABLE')
-  t.equal(response.headers['retry-after'], '1')
-  t.ok(elapsed >= TIMEOUT_MS - 5, `waited the timeout first (${elapsed} ms)`)
-  t.equal(calls(), 0, 'nothing ran')
-  t.match(events, [{ type: 'store-error', operation: 'claim', error: { name: 'TimeoutError', message: `claim timed out after ${TIMEOUT_MS} ms` } }])
-  server.resume()
-  // The queued claim lands after the timeout; the plugin releases it instead of blocking the key for a lease.
-  await waitUntil(async () => (await client.dbsize()) === 0, 'the late claim to be released')
-  t.equal((await post(app, '/transfers', 'paused')).statusCode, 201)
-})
+t.test(
+  'closed mode: a paused Redis is 503 after the timeout, while still paused; a late claim is given back',
+  async (t) => {
+    const { server, client, app, events, calls } = await setup(t)
+    server.pause()
+    const [response, elapsed] = await timed(() => post(app, '/transfers', 'paused'))
+    t.equal(response.statusCode, 503, 'answered although Redis never did: it is paused until below')
+    t.equal(response.json().code, 'DEPENDENCY_UNAVAILABLE')
+    t.equal(response.headers['retry-after'], '1')
+    t.ok(elapsed >= TIMEOUT_MS - 5, `waited the timeout first (${elapsed} ms)`)
+    t.equal(calls(), 0, 'nothing ran')
+    t.match(events, [
+      {
+        type: 'store-error',
+        operation: 'claim',
+        error: { name: 'TimeoutError', message: `claim timed out after ${TIMEOUT_MS} ms` }
+      }
+    ])
+    server.resume()
+    // The queued claim lands after the timeout; the plugin releases it instead of blocking the key for a lease.
+    await waitUntil(async () => (await client.dbsize()) === 0, 'the late claim to be released')
+    t.equal((await post(app, '/transfers', 'paused')).statusCode, 201)
+  }
+)
 
 t.test('closed mode: a stopped Redis is 503; everything recovers after a restart', async (t) => {
   const { server, app } = await setup(t)
@@ -51,7 +68,10 @@ t.test('closed mode: a stopped Redis is 503; everything recovers after a restart
   t.equal(response.statusCode, 503, 'answered while Redis is still stopped')
   t.equal(response.headers['retry-after'], '1')
   await server.restart()
-  await waitUntil(async () => (await post(app, '/transfers', 'stopped')).statusCode === 201, 'recovery after restart')
+  await waitUntil(
+    async () => (await post(app, '/transfers', 'stopped')).statusCode === 201,
+    'recovery after restart'
+  )
   t.equal((await post(app, '/transfers', 'stopped')).headers['idempotent-replayed'], 'true')
 })
 
@@ -71,7 +91,10 @@ t.test('renew, commit and release failures are reported; the response still goes
   const pending = post(app, '/transfers', 'renew')
   await waitUntil(async () => calls() === 1, 'the handler to start')
   server.pause()
-  await waitUntil(async () => events.some((event) => event.type === 'store-error' && event.operation === 'renew'), 'a failed renewal')
+  await waitUntil(
+    async () => events.some((event) => event.type === 'store-error' && event.operation === 'renew'),
+    'a failed renewal'
+  )
   held.current.open()
   t.equal((await pending).statusCode, 201, 'a failed commit does not hide the result')
   t.ok(events.some((event) => event.type === 'store-error' && event.operation === 'commit'))

@@ -5,8 +5,11 @@ import { LeaseRenewals } from '../src/lease-renewals.js'
 
 /** A renew function whose answers the test gives, one call at a time. */
 function heldRenewals() {
-  const calls: Array<{ claim: string, answer: (keep: boolean) => void }> = []
-  const renew = (claim: string) => new Promise<boolean>((resolve) => { calls.push({ claim, answer: resolve }) })
+  const calls: Array<{ claim: string; answer: (keep: boolean) => void }> = []
+  const renew = (claim: string) =>
+    new Promise<boolean>((resolve) => {
+      calls.push({ claim, answer: resolve })
+    })
   return { calls, renew }
 }
 

@@ -4,13 +4,22 @@ import { redisPrefix } from '@moolah/test-utils'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { idempotency, MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyEvent, type IdempotencyOptions } from '../src/index.js'
+import {
+  idempotency,
+  MemoryIdempotencyStore,
+  RedisIdempotencyStore,
+  type IdempotencyEvent,
+  type IdempotencyOptions
+} from '../src/index.js'
 import { buildApp, post } from './support/app.js'
 
 t.test('which requests take part: methods, opt-in, opt-out, optional keys', async (t) => {
   const calls: string[] = []
   const { app } = await buildApp(t, {}, (app) => {
-    const handler = async (request: { url: string }) => { calls.push(request.url); return { n: calls.length } }
+    const handler = async (request: { url: string }) => {
+      calls.push(request.url)
+      return { n: calls.length }
+    }
     app.post('/default', handler)
     app.patch('/default', handler)
     app.put('/put', handler)
@@ -19,15 +28,30 @@ t.test('which requests take part: methods, opt-in, opt-out, optional keys', asyn
     app.post('/optional', { config: { idempotency: { required: false } } }, handler)
   })
   t.equal((await post(app, '/default', undefined)).json().code, 'IDEMPOTENCY_KEY_MISSING')
-  t.equal((await app.inject({ method: 'PATCH', url: '/default', payload: {} })).statusCode, 400, 'PATCH takes part by default')
+  t.equal(
+    (await app.inject({ method: 'PATCH', url: '/default', payload: {} })).statusCode,
+    400,
+    'PATCH takes part by default'
+  )
   t.equal((await app.inject({ method: 'PUT', url: '/put', payload: {} })).statusCode, 200, 'PUT does not')
   t.equal((await post(app, '/opted-out', undefined)).statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/opted-in' })).statusCode, 400)
   const get = await app.inject({ method: 'GET', url: '/opted-in', headers: { 'idempotency-key': 'g' } })
-  t.equal((await app.inject({ method: 'GET', url: '/opted-in', headers: { 'idempotency-key': 'g' } })).body, get.body)
-  t.equal((await post(app, '/optional', undefined)).statusCode, 200, 'a key is optional where required is false')
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/opted-in', headers: { 'idempotency-key': 'g' } })).body,
+    get.body
+  )
+  t.equal(
+    (await post(app, '/optional', undefined)).statusCode,
+    200,
+    'a key is optional where required is false'
+  )
   t.equal((await post(app, '/optional', undefined)).statusCode, 200)
-  t.equal((await post(app, '/optional', 'o')).body, (await post(app, '/optional', 'o')).body, 'but used when sent')
+  t.equal(
+    (await post(app, '/optional', 'o')).body,
+    (await post(app, '/optional', 'o')).body,
+    'but used when sent'
+  )
   const invalid = await post(app, '/default', 'has space')
   t.equal(invalid.statusCode, 400)
   t.equal(invalid.json().code, 'IDEMPOTENCY_KEY_INVALID')
@@ -37,10 +61,20 @@ t.test('which requests take part: methods, opt-in, opt-out, optional keys', asyn
 
 t.test('request.idempotency carries key, scope and fingerprint for the database guarantee', async (t) => {
   const seen: unknown[] = []
-  const { app } = await buildApp(t, { fingerprint: (request) => `fp-${(request.body as { amount: number }).amount}` }, (app) => {
-    app.post('/transfers', async (request) => { seen.push(request.idempotency); return { ok: true } })
-    app.post('/plain', { config: { idempotency: false } }, async (request) => { seen.push(request.idempotency); return { ok: true } })
-  })
+  const { app } = await buildApp(
+    t,
+    { fingerprint: (request) => `fp-${(request.body as { amount: number }).amount}` },
+    (app) => {
+      app.post('/transfers', async (request) => {
+        seen.push(request.idempotency)
+        return { ok: true }
+      })
+      app.post('/plain', { config: { idempotency: false } }, async (request) => {
+        seen.push(request.idempotency)
+        return { ok: true }
+      })
+    }
+  )
   await post(app, '/transfers', '"k-1"', { amount: 5 }, { 'x-user': 'carol' })
   await post(app, '/plain', undefined)
   t.same(seen, [{ key: 'k-1', scope: 'carol', fingerprint: 'fp-5' }, null])
@@ -49,24 +83,42 @@ t.test('request.idempotency carries key, scope and fingerprint for the database 
 t.test('route overrides: scope, fingerprint, storage policy, headers', async (t) => {
   let calls = 0
   const { app } = await buildApp(t, {}, (app) => {
-    app.post('/by-tenant', {
-      config: {
-        idempotency: {
-          scope: async (request) => String(request.headers['x-tenant']),
-          fingerprint: async () => 'ignores-body',
-          shouldStore: (status) => status === 202,
-          replayHeaders: ['x-receipt']
+    app.post(
+      '/by-tenant',
+      {
+        config: {
+          idempotency: {
+            scope: async (request) => String(request.headers['x-tenant']),
+            fingerprint: async () => 'ignores-body',
+            shouldStore: (status) => status === 202,
+            replayHeaders: ['x-receipt']
+          }
         }
+      },
+      async (_request, reply) => {
+        calls++
+        return reply
+          .code(calls === 1 ? 200 : 202)
+          .header('x-receipt', calls)
+          .send({ calls })
       }
-    }, async (_request, reply) => { calls++; return reply.code(calls === 1 ? 200 : 202).header('x-receipt', calls).send({ calls }) })
+    )
   })
   const headers = { 'x-tenant': 't1' }
-  t.same((await post(app, '/by-tenant', 'k', { a: 1 }, headers)).json(), { calls: 1 }, '200 is not stored here')
+  t.same(
+    (await post(app, '/by-tenant', 'k', { a: 1 }, headers)).json(),
+    { calls: 1 },
+    '200 is not stored here'
+  )
   t.same((await post(app, '/by-tenant', 'k', { a: 2 }, headers)).json(), { calls: 2 })
   const replay = await post(app, '/by-tenant', 'k', { a: 3 }, { ...headers, 'x-user': 'someone-else' })
   t.same(replay.json(), { calls: 2 }, 'same tenant, any body: replayed')
   t.equal(replay.headers['x-receipt'], '2')
-  t.equal(replay.headers['content-type'], 'application/octet-stream', 'content-type was not in this route’s allowlist, so Fastify’s default for bytes applies')
+  t.equal(
+    replay.headers['content-type'],
+    'application/octet-stream',
+    'content-type was not in this route’s allowlist, so Fastify’s default for bytes applies'
+  )
 })
 
 t.test('a scope function that does not return a string is a programming error', async (t) => {
@@ -79,37 +131,59 @@ t.test('a scope function that does not return a string is a programming error', 
 
 t.test('an onEvent listener that throws is logged, never thrown', async (t) => {
   const logged: string[] = []
-  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { logged.push(line) } } } })
+  const app = Fastify({
+    logger: {
+      level: 'warn',
+      stream: {
+        write: (line: string) => {
+          logged.push(line)
+        }
+      }
+    }
+  })
   t.teardown(() => app.close())
-  await app.register(idempotency, { onEvent: () => { throw new Error('listener bug') } })
+  await app.register(idempotency, {
+    onEvent: () => {
+      throw new Error('listener bug')
+    }
+  })
   app.post('/transfers', async () => ({ ok: true }))
   t.equal((await post(app, '/transfers', 'k')).statusCode, 200)
-  t.ok(logged.some((line) => line.includes('no scope function')), 'warned once at start-up about the missing scope')
+  t.ok(
+    logged.some((line) => line.includes('no scope function')),
+    'warned once at start-up about the missing scope'
+  )
   t.ok(logged.some((line) => line.includes('onEvent threw') && line.includes('listener bug')))
 })
 
-t.test('default store: memory without Redis, fastify.redis when registered, closed with the app', async (t) => {
-  const memoryApp = Fastify()
-  await memoryApp.register(idempotency, { scope: () => 'x' })
-  await memoryApp.ready()
-  t.type(memoryApp.idempotencyStore, MemoryIdempotencyStore)
-  await memoryApp.close()
+t.test(
+  'default store: memory without Redis, fastify.redis when registered, closed with the app',
+  async (t) => {
+    const memoryApp = Fastify()
+    await memoryApp.register(idempotency, { scope: () => 'x' })
+    await memoryApp.ready()
+    t.type(memoryApp.idempotencyStore, MemoryIdempotencyStore)
+    await memoryApp.close()
 
-  const { url, prefix } = redisPrefix(t)
-  const events: IdempotencyEvent[] = []
-  const redisApp = Fastify()
-  t.teardown(() => redisApp.close())
-  await redisApp.register(fastifyRedis, { url })
-  await redisApp.register(idempotency, { prefix, scope: () => 'x', onEvent: (event) => events.push(event) })
-  redisApp.post('/t', async () => ({ ok: true }))
-  await redisApp.ready()
-  t.type(redisApp.idempotencyStore, RedisIdempotencyStore)
-  await post(redisApp, '/t', 'k')
-  const check = new Redis(url)
-  t.teardown(() => check.disconnect())
-  t.equal((await check.keys(`${prefix}*`)).length, 1, 'the record is in fastify.redis')
-  t.same(events.map((event) => event.type), ['claimed', 'committed'])
-})
+    const { url, prefix } = redisPrefix(t)
+    const events: IdempotencyEvent[] = []
+    const redisApp = Fastify()
+    t.teardown(() => redisApp.close())
+    await redisApp.register(fastifyRedis, { url })
+    await redisApp.register(idempotency, { prefix, scope: () => 'x', onEvent: (event) => events.push(event) })
+    redisApp.post('/t', async () => ({ ok: true }))
+    await redisApp.ready()
+    t.type(redisApp.idempotencyStore, RedisIdempotencyStore)
+    await post(redisApp, '/t', 'k')
+    const check = new Redis(url)
+    t.teardown(() => check.disconnect())
+    t.equal((await check.keys(`${prefix}*`)).length, 1, 'the record is in fastify.redis')
+    t.same(
+      events.map((event) => event.type),
+      ['claimed', 'committed']
+    )
+  }
+)
 
 async function register(options: unknown): Promise<void> {
   const app = Fastify()
@@ -123,10 +197,19 @@ async function register(options: unknown): Promise<void> {
 
 t.test('refuses wrong option types at registration with a clear message', async (t) => {
   const cases: Array<[unknown, RegExp]> = [
-    [{ store: {} }, /^@moolah\/fastify-idempotency: options\.store must implement IdempotencyStore; missing claim, renew, commit, release$/],
+    [
+      { store: {} },
+      /^@moolah\/fastify-idempotency: options\.store must implement IdempotencyStore; missing claim, renew, commit, release$/
+    ],
     [{ store: null }, /options\.store must implement IdempotencyStore/],
-    [{ store: new MemoryIdempotencyStore(), prefix: 'app:' }, /options\.prefix would be ignored next to options\.store/],
-    [{ store: new MemoryIdempotencyStore(), redis: new Redis({ lazyConnect: true }) }, /options\.redis would be ignored next to options\.store/],
+    [
+      { store: new MemoryIdempotencyStore(), prefix: 'app:' },
+      /options\.prefix would be ignored next to options\.store/
+    ],
+    [
+      { store: new MemoryIdempotencyStore(), redis: new Redis({ lazyConnect: true }) },
+      /options\.redis would be ignored next to options\.store/
+    ],
     [{ redis: {} }, /options\.redis must be an ioredis Redis or Cluster client/],
     [{ redis: null }, /redis must be an ioredis/],
     [{ prefix: 1 }, /options\.prefix must be a string without \{ or \}, got 1/],
@@ -156,22 +239,49 @@ t.test('refuses wrong option types at registration with a clear message', async 
   for (const [options, message] of cases) {
     await t.rejects(register(options), { name: 'TypeError', message }, String(message))
   }
-  await t.resolves(register({ store: new MemoryIdempotencyStore(), scope: () => 'x', wait: false, replayHeaders: [], methods: [] }))
-  await t.resolves(register({ scope: () => 'x', wait: { maxMs: 100 }, prefix: 'app:' }), 'prefix with the default store (memory here)')
+  await t.resolves(
+    register({
+      store: new MemoryIdempotencyStore(),
+      scope: () => 'x',
+      wait: false,
+      replayHeaders: [],
+      methods: []
+    })
+  )
+  await t.resolves(
+    register({ scope: () => 'x', wait: { maxMs: 100 }, prefix: 'app:' }),
+    'prefix with the default store (memory here)'
+  )
 })
 
 t.test('refuses wrong route overrides when the route is declared', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(idempotency, { scope: () => 'x' })
-  t.throws(() => app.post('/bad', { config: { idempotency: { leaseMs: -5 } } }, async () => 'x'), /^@moolah\/fastify-idempotency: route POST \/bad config\.idempotency\.leaseMs must be a positive integer, got -5$/)
-  t.throws(() => app.post('/wait', { config: { idempotency: { wait: { maxMs: 0 } } } }, async () => 'x'), /route POST \/wait config\.idempotency\.wait\.maxMs must be a positive integer/)
-  t.throws(() => app.post('/worse', { config: { idempotency: 'yes' as unknown as boolean } }, async () => 'x'), /route POST \/worse config\.idempotency must be a boolean or an object/)
-  t.throws(() => app.post('/cookie', { config: { idempotency: { replayHeaders: ['set-cookie'] } } }, async () => 'x'), /must not include set-cookie/)
+  t.throws(
+    () => app.post('/bad', { config: { idempotency: { leaseMs: -5 } } }, async () => 'x'),
+    /^@moolah\/fastify-idempotency: route POST \/bad config\.idempotency\.leaseMs must be a positive integer, got -5$/
+  )
+  t.throws(
+    () => app.post('/wait', { config: { idempotency: { wait: { maxMs: 0 } } } }, async () => 'x'),
+    /route POST \/wait config\.idempotency\.wait\.maxMs must be a positive integer/
+  )
+  t.throws(
+    () => app.post('/worse', { config: { idempotency: 'yes' as unknown as boolean } }, async () => 'x'),
+    /route POST \/worse config\.idempotency must be a boolean or an object/
+  )
+  t.throws(
+    () =>
+      app.post('/cookie', { config: { idempotency: { replayHeaders: ['set-cookie'] } } }, async () => 'x'),
+    /must not include set-cookie/
+  )
 })
 
 t.test('MemoryIdempotencyStore refuses a non-positive bound', async (t) => {
-  t.throws(() => new MemoryIdempotencyStore({ maxEntries: 0 }), /^@moolah\/fastify-idempotency: MemoryIdempotencyStore options\.maxEntries must be a positive integer, got 0$/)
+  t.throws(
+    () => new MemoryIdempotencyStore({ maxEntries: 0 }),
+    /^@moolah\/fastify-idempotency: MemoryIdempotencyStore options\.maxEntries must be a positive integer, got 0$/
+  )
 })
 
 t.test('stored responses are encrypted at rest and replay in plain text', async (t) => {
@@ -180,7 +290,9 @@ t.test('stored responses are encrypted at rest and replay in plain text', async 
   t.teardown(() => client.disconnect())
   const secret = 'card 4111-1111-1111-1111'
   const routes = (app: Parameters<Parameters<typeof buildApp>[2]>[0]) => {
-    app.post('/cards', async (_request, reply) => reply.code(201).header('location', '/cards/9').send({ secret }))
+    app.post('/cards', async (_request, reply) =>
+      reply.code(201).header('location', '/cards/9').send({ secret })
+    )
   }
   const { app } = await buildApp(t, { redis: client, prefix, encryptionKey: randomBytes(32) }, routes)
   const first = await post(app, '/cards', 'enc')
@@ -197,7 +309,15 @@ t.test('stored responses are encrypted at rest and replay in plain text', async 
   t.equal(replay.headers.location, '/cards/9')
 
   // Another instance configured with a different key cannot read the record: 503, never a re-run.
-  const { app: misconfigured, events } = await buildApp(t, { store: new RedisIdempotencyStore({ redis: client, prefix }), encryptionKey: randomBytes(32), failMode: 'open' }, routes)
+  const { app: misconfigured, events } = await buildApp(
+    t,
+    {
+      store: new RedisIdempotencyStore({ redis: client, prefix }),
+      encryptionKey: randomBytes(32),
+      failMode: 'open'
+    },
+    routes
+  )
   const refused = await post(misconfigured, '/cards', 'enc')
   t.equal(refused.statusCode, 503)
   t.equal(refused.headers['retry-after'], '1')
@@ -209,7 +329,9 @@ t.test('routes of a context made before the plugin was registered keep working',
   t.teardown(() => app.close())
   await app.register(async (child) => {
     child.get('/early', async () => ({ ok: true }))
-    child.get('/early-error', async () => { throw new Error('boom') })
+    child.get('/early-error', async () => {
+      throw new Error('boom')
+    })
   })
   await app.register(idempotency, { store: new MemoryIdempotencyStore(), scope: () => 'user' })
   t.same((await app.inject('/early')).json(), { ok: true })

@@ -17,7 +17,7 @@ storeContract(t, async (t) => {
 })
 
 /** A store on a client of its own, connected: commands are written at once, not queued offline. */
-async function connectedStore(t: Teardown): Promise<{ redis: Redis, store: RedisIdempotencyStore }> {
+async function connectedStore(t: Teardown): Promise<{ redis: Redis; store: RedisIdempotencyStore }> {
   const { prefix, url } = redisPrefix(t)
   const redis = new Redis(url)
   t.teardown(() => redis.disconnect())
@@ -27,17 +27,25 @@ async function connectedStore(t: Teardown): Promise<{ redis: Redis, store: Redis
 
 t.test('the commands of one event-loop turn leave in one socket write, each still answered', async (t) => {
   const { redis, store } = await connectedStore(t)
-  const claims = Array.from({ length: 5 }, (_, i) => store.claim(`k${i}`, { token: `token-${i}`, fingerprint: 'fp', leaseMs: 10_000 }))
+  const claims = Array.from({ length: 5 }, (_, i) =>
+    store.claim(`k${i}`, { token: `token-${i}`, fingerprint: 'fp', leaseMs: 10_000 })
+  )
   const ownPing = redis.ping() // the application's command of the same turn joins the write
   t.equal(redis.stream.writableCorked, 1, 'held until the turn ends')
   t.ok(redis.stream.writableLength > 0, 'nothing written yet')
   await setImmediate() // the store's uncork was scheduled first, so it has run by now
   t.equal(redis.stream.writableCorked, 0, 'written in the check phase of the same turn')
   t.equal(redis.stream.writableLength, 0, 'everything went out')
-  t.same(await Promise.all(claims), Array.from({ length: 5 }, () => ({ state: 'claimed' })))
+  t.same(
+    await Promise.all(claims),
+    Array.from({ length: 5 }, () => ({ state: 'claimed' }))
+  )
   t.equal(await ownPing, 'PONG')
   t.equal(await store.commit('k0', 'token-0', 'done', 10_000), true, 'a later turn corks again')
-  t.match(await store.claim('k0', { token: 'again', fingerprint: 'fp', leaseMs: 10_000 }), { state: 'completed', response: Buffer.from('done') })
+  t.match(await store.claim('k0', { token: 'again', fingerprint: 'fp', leaseMs: 10_000 }), {
+    state: 'completed',
+    response: Buffer.from('done')
+  })
 })
 
 t.test('a client that reconnected is corked on its new socket', async (t) => {

@@ -1,6 +1,12 @@
 import Fastify, { type FastifyContextConfig, type FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
-import idempotency, { MemoryIdempotencyStore, type IdempotencyContext, type IdempotencyEvent, type IdempotencyStore, type RedisIdempotencyStoreOptions } from '../src/index.js'
+import idempotency, {
+  MemoryIdempotencyStore,
+  type IdempotencyContext,
+  type IdempotencyEvent,
+  type IdempotencyStore,
+  type RedisIdempotencyStoreOptions
+} from '../src/index.js'
 
 const app = Fastify()
 await app.register(idempotency, {
@@ -21,17 +27,23 @@ await app.register(idempotency, { failMode: 'sometimes' })
 // @ts-expect-error -- encryptionKey is a Buffer
 await app.register(idempotency, { encryptionKey: 'secret' })
 
-app.post('/transfers', { config: { idempotency: { required: true, wait: { maxMs: 1000 }, ttlSeconds: 3600 } } }, async (request) => {
-  const context: IdempotencyContext | null = request.idempotency
-  return { key: context?.key, scope: context?.scope, fingerprint: context?.fingerprint }
-})
+app.post(
+  '/transfers',
+  { config: { idempotency: { required: true, wait: { maxMs: 1000 }, ttlSeconds: 3600 } } },
+  async (request) => {
+    const context: IdempotencyContext | null = request.idempotency
+    return { key: context?.key, scope: context?.scope, fingerprint: context?.fingerprint }
+  }
+)
 app.post('/plain', { config: { idempotency: false } }, async () => 'ok')
 // Route shorthands infer their config type from the argument, so the merged type is checked directly.
 // @ts-expect-error -- a route override must be a boolean or the documented object
 const wrong: FastifyContextConfig = { idempotency: 'yes' }
 // @ts-expect-error -- unknown route override
 const unknownOverride: FastifyContextConfig = { idempotency: { lease: 5 } }
-const valid: FastifyContextConfig = { idempotency: { scope: (request) => request.id, shouldStore: (status) => status === 201 } }
+const valid: FastifyContextConfig = {
+  idempotency: { scope: (request) => request.id, shouldStore: (status) => status === 201 }
+}
 void [wrong, unknownOverride, valid]
 
 const store: IdempotencyStore = app.idempotencyStore

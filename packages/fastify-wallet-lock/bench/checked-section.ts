@@ -18,7 +18,12 @@ export interface Section {
  * count back started while another holder was inside. Nothing is awaited before the release
  * is sent, so the check adds writes but no round trip to the hand-off.
  */
-export async function checkedSection(redis: Redis, checkKey: string, holder: string, release: () => Promise<unknown>): Promise<Section> {
+export async function checkedSection(
+  redis: Redis,
+  checkKey: string,
+  holder: string,
+  release: () => Promise<unknown>
+): Promise<Section> {
   const entered = redis.incr(checkKey)
   const left = redis.incr(checkKey) // sent before the release on the same connection, so it runs first
   const released = release()

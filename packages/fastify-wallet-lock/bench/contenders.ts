@@ -27,7 +27,16 @@ const log = { warn: console.warn, error: console.error }
 function walletLockClient(redis: Redis, prefix: string): TakeLock {
   const store = new RedisWalletLockStore({ redis, prefix })
   opened.push(store)
-  const manager = new WalletLockManager({ store, timeoutMs: 1000, leaseMs: TTL_MS, waitMs: 60_000, pollMs: 250, turnMs: 5, failMode: 'closed', log })
+  const manager = new WalletLockManager({
+    store,
+    timeoutMs: 1000,
+    leaseMs: TTL_MS,
+    waitMs: 60_000,
+    pollMs: 250,
+    turnMs: 5,
+    failMode: 'closed',
+    log
+  })
   return async (key) => {
     // renewed while held, as routes and withLock do (redis-semaphore renews too)
     const lock = await manager.acquire(key, { autoRenew: true })
@@ -35,7 +44,8 @@ function walletLockClient(redis: Redis, prefix: string): TakeLock {
   }
 }
 
-const NAIVE_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+const NAIVE_RELEASE =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 /** Every lock of the benchmark, ours first; keys under `prefix`. */
 export function contenders(prefix: string): Contender[] {
@@ -44,7 +54,10 @@ export function contenders(prefix: string): Contender[] {
     {
       name: 'redis-semaphore Mutex',
       client: (redis) => async (key) => {
-        const mutex = new Mutex(redis, `${prefix}semaphore:${key}`, { lockTimeout: TTL_MS, acquireTimeout: 60_000 })
+        const mutex = new Mutex(redis, `${prefix}semaphore:${key}`, {
+          lockTimeout: TTL_MS,
+          acquireTimeout: 60_000
+        })
         await mutex.acquire()
         return () => mutex.release()
       }

@@ -6,4 +6,4 @@
 import type * as Library from '../src/index.js'
 
 const compiled = '../dist/esm/index.js' // not a literal import: type-checking must not need a build
-export const { WalletLockManager, RedisWalletLockStore } = await import(compiled) as typeof Library
+export const { WalletLockManager, RedisWalletLockStore } = (await import(compiled)) as typeof Library

@@ -3,7 +3,10 @@ import { checkedSection, type Section } from './checked-section.js'
 import type { TakeLock } from './contenders.js'
 
 /** Sequential acquire + release of one uncontended key on one client for `durationMs`. */
-export async function uncontended(take: TakeLock, durationMs: number): Promise<{ cycles: number, perSecond: number }> {
+export async function uncontended(
+  take: TakeLock,
+  durationMs: number
+): Promise<{ cycles: number; perSecond: number }> {
   const started = Date.now()
   let cycles = 0
   while (Date.now() - started < durationMs) {
@@ -33,7 +36,12 @@ export interface HotKeyRound {
  * with what they had waited so far. `atStop` runs when time is up, before the callers finish
  * what they are doing (to read CPU and command counters for the measured time only).
  */
-export async function hotKey(callers: Caller[], checkKey: string, durationMs: number, atStop: () => void = () => {}): Promise<HotKeyRound> {
+export async function hotKey(
+  callers: Caller[],
+  checkKey: string,
+  durationMs: number,
+  atStop: () => void = () => {}
+): Promise<HotKeyRound> {
   let stopped = false
   const sections: Section[] = []
   const waits: number[] = []

@@ -61,7 +61,7 @@ const connect = (): Redis => {
 }
 const workers: ChildProcess[] = []
 
-type Reading = { cpu: NodeJS.CpuUsage, commands: number, redis: Promise<ServerUsage> }
+type Reading = { cpu: NodeJS.CpuUsage; commands: number; redis: Promise<ServerUsage> }
 
 /** Client CPU, commands sent and Redis's usage so far; `since` turns two readings into a cost. */
 function reading(): Reading {
@@ -88,15 +88,19 @@ try {
       async round(lock, checkKey) {
         const start = reading()
         let end = start
-        const round = await hotKey(callers[lock] as Caller[], checkKey, HOT_ROUND_MS, () => { end = reading() })
+        const round = await hotKey(callers[lock] as Caller[], checkKey, HOT_ROUND_MS, () => {
+          end = reading()
+        })
         return { ...round, cost: await since(start, end) }
       }
     }
   }
-  const separate = inProcess(`${CALLERS} clients, 1 process`, (lock) => Array.from({ length: CALLERS }, (_, i) => {
-    const redis = connect()
-    return { take: (all[lock] as (typeof all)[number]).client(redis), redis, holder: `0.${i}` }
-  }))
+  const separate = inProcess(`${CALLERS} clients, 1 process`, (lock) =>
+    Array.from({ length: CALLERS }, (_, i) => {
+      const redis = connect()
+      return { take: (all[lock] as (typeof all)[number]).client(redis), redis, holder: `0.${i}` }
+    })
+  )
   const shared = inProcess(`${CALLERS} callers sharing 1 client`, (lock) => {
     const redis = connect()
     const take: TakeLock = (all[lock] as (typeof all)[number]).client(redis)
@@ -105,7 +109,9 @@ try {
 
   const script = fileURLToPath(new URL('worker.ts', import.meta.url))
   for (let i = 0; i < PROCESSES; i++) {
-    const worker = fork(script, [url, prefix, String(i + 1), String(CALLERS / PROCESSES)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const worker = fork(script, [url, prefix, String(i + 1), String(CALLERS / PROCESSES)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
     workers.push(worker)
   }
   await Promise.all(workers.map((worker) => once(worker, 'message')))
@@ -122,7 +128,11 @@ try {
       return {
         sections: done.flatMap((report) => report.sections),
         waits: done.flatMap((report) => report.waits),
-        cost: { ...cost, commands: done.reduce((sum, report) => sum + report.commands, 0), clientCpuUs: done.reduce((sum, report) => sum + report.cpuUs, 0) }
+        cost: {
+          ...cost,
+          commands: done.reduce((sum, report) => sum + report.commands, 0),
+          clientCpuUs: done.reduce((sum, report) => sum + report.cpuUs, 0)
+        }
       }
     }
   }
@@ -130,7 +140,10 @@ try {
 
   // (a) uncontended cycles
   for (const take of singles) await uncontended(take, 300) // warm-up: scripts loaded, connections open
-  const cycles = all.map(() => ({ rates: [] as number[], cost: { ops: 0, commands: 0, calls: 0, clientCpuUs: 0, redisCpuUs: 0 } as Cost }))
+  const cycles = all.map(() => ({
+    rates: [] as number[],
+    cost: { ops: 0, commands: 0, calls: 0, clientCpuUs: 0, redisCpuUs: 0 } as Cost
+  }))
   for (let round = 1; round <= CYCLE_ROUNDS; round++) {
     process.stdout.write(`cycles, round ${round}/${CYCLE_ROUNDS}:`)
     for (const [lock, take] of singles.entries()) {
@@ -150,7 +163,14 @@ try {
   }
 
   // (b) the hot key
-  const hot = shapes.map(() => all.map(() => ({ rates: [] as number[], waits: [] as number[], overlaps: 0, cost: { ops: 0, commands: 0, calls: 0, clientCpuUs: 0, redisCpuUs: 0 } as Cost })))
+  const hot = shapes.map(() =>
+    all.map(() => ({
+      rates: [] as number[],
+      waits: [] as number[],
+      overlaps: 0,
+      cost: { ops: 0, commands: 0, calls: 0, clientCpuUs: 0, redisCpuUs: 0 } as Cost
+    }))
+  )
   let checks = 0
   for (let round = 1; round <= HOT_ROUNDS; round++) {
     for (const [s, shape] of shapes.entries()) {
@@ -167,32 +187,49 @@ try {
         entry.cost.calls += result.cost.calls
         entry.cost.clientCpuUs += result.cost.clientCpuUs
         entry.cost.redisCpuUs += result.cost.redisCpuUs
-        process.stdout.write(` ${entry.rates.at(-1)?.toFixed(0)}${overlaps > 0 ? ` (${overlaps} OVERLAPS)` : ''}`)
+        process.stdout.write(
+          ` ${entry.rates.at(-1)?.toFixed(0)}${overlaps > 0 ? ` (${overlaps} OVERLAPS)` : ''}`
+        )
       }
       console.log()
     }
   }
 
-  const per = (value: number, ops: number, digits = 1): string => (ops > 0 ? (value / ops).toFixed(digits) : '–')
+  const per = (value: number, ops: number, digits = 1): string =>
+    ops > 0 ? (value / ops).toFixed(digits) : '–'
   const semaphore = all.findIndex((contender) => contender.name.startsWith('redis-semaphore'))
-  console.log(`\nRedis ${process.env.REDIS_URL ?? 'private redis-server'}; medians of ${CYCLE_ROUNDS} × ${CYCLE_ROUND_MS} ms (cycles) and ${HOT_ROUNDS} × ${HOT_ROUND_MS} ms (hot key) interleaved rounds\n`)
+  console.log(
+    `\nRedis ${process.env.REDIS_URL ?? 'private redis-server'}; medians of ${CYCLE_ROUNDS} × ${CYCLE_ROUND_MS} ms (cycles) and ${HOT_ROUNDS} × ${HOT_ROUND_MS} ms (hot key) interleaved rounds\n`
+  )
   console.log('Uncontended acquire + release, 1 client (ratio vs redis-semaphore Mutex)\n')
-  console.log('| lock | cycles/s | ratio | round trips / cycle | Redis calls / cycle (Lua\'s included) | client CPU µs / cycle | Redis CPU µs / cycle |')
+  console.log(
+    "| lock | cycles/s | ratio | round trips / cycle | Redis calls / cycle (Lua's included) | client CPU µs / cycle | Redis CPU µs / cycle |"
+  )
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const [lock, contender] of all.entries()) {
     const { rates, cost } = cycles[lock] as (typeof cycles)[number]
     const base = median((cycles[semaphore] as (typeof cycles)[number]).rates)
-    console.log(`| ${contender.name} | ${median(rates).toFixed(0)} | ${(median(rates) / base).toFixed(2)}× | ${per(cost.commands, cost.ops)} | ${per(cost.calls, cost.ops)} | ${per(cost.clientCpuUs, cost.ops, 0)} | ${per(cost.redisCpuUs, cost.ops, 0)} |`)
+    console.log(
+      `| ${contender.name} | ${median(rates).toFixed(0)} | ${(median(rates) / base).toFixed(2)}× | ${per(cost.commands, cost.ops)} | ${per(cost.calls, cost.ops)} | ${per(cost.clientCpuUs, cost.ops, 0)} | ${per(cost.redisCpuUs, cost.ops, 0)} |`
+    )
   }
-  console.log(`\nOne hot key, ${CALLERS} callers (ratio vs the best other lock of the same shape; per hand-off: commands sent, Redis calls, CPU)\n`)
-  console.log('| lock | shape | hand-offs/s | ratio | p50 wait | p99 wait | max wait | overlaps | round trips / hand-off | Redis calls / hand-off | client CPU µs / hand-off | Redis CPU µs / hand-off |')
+  console.log(
+    `\nOne hot key, ${CALLERS} callers (ratio vs the best other lock of the same shape; per hand-off: commands sent, Redis calls, CPU)\n`
+  )
+  console.log(
+    '| lock | shape | hand-offs/s | ratio | p50 wait | p99 wait | max wait | overlaps | round trips / hand-off | Redis calls / hand-off | client CPU µs / hand-off | Redis CPU µs / hand-off |'
+  )
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const [s, shape] of shapes.entries()) {
     const entries = hot[s] as (typeof hot)[number]
     for (const [lock, contender] of all.entries()) {
       const { rates, waits, overlaps, cost } = entries[lock] as (typeof entries)[number]
-      const best = Math.max(...entries.filter((_, other) => other !== lock).map((entry) => median(entry.rates)))
-      console.log(`| ${contender.name} | ${shape.name} | ${median(rates).toFixed(0)} | ${(median(rates) / best).toFixed(2)}× | ${percentile(waits, 0.5)} ms | ${percentile(waits, 0.99)} ms | ${Math.max(...waits)} ms | ${overlaps} | ${per(cost.commands, cost.ops)} | ${per(cost.calls, cost.ops)} | ${per(cost.clientCpuUs, cost.ops, 0)} | ${per(cost.redisCpuUs, cost.ops, 0)} |`)
+      const best = Math.max(
+        ...entries.filter((_, other) => other !== lock).map((entry) => median(entry.rates))
+      )
+      console.log(
+        `| ${contender.name} | ${shape.name} | ${median(rates).toFixed(0)} | ${(median(rates) / best).toFixed(2)}× | ${percentile(waits, 0.5)} ms | ${percentile(waits, 0.99)} ms | ${Math.max(...waits)} ms | ${overlaps} | ${per(cost.commands, cost.ops)} | ${per(cost.calls, cost.ops)} | ${per(cost.clientCpuUs, cost.ops, 0)} | ${per(cost.redisCpuUs, cost.ops, 0)} |`
+      )
     }
   }
 } finally {

@@ -10,7 +10,7 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Hand-offs (a section run by another holder than the one before, in Redis's order) and overlaps. */
-export function handOffs(sections: Section[]): { handOffs: number, overlaps: number } {
+export function handOffs(sections: Section[]): { handOffs: number; overlaps: number } {
   const ordered = [...sections].sort((a, b) => a.seq - b.seq)
   let count = 0
   for (let i = 1; i < ordered.length; i++) {

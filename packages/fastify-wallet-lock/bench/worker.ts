@@ -27,7 +27,11 @@ const locks = contenders(prefix).map((contender) => {
   const redis = countCommands(new Redis(url), counter)
   connections.push(redis)
   const take = contender.client(redis)
-  return Array.from({ length: Number(callers) }, (_, i): Caller => ({ take, redis, holder: `${instance}.${i}` }))
+  return Array.from({ length: Number(callers) }, (_, i): Caller => ({
+    take,
+    redis,
+    holder: `${instance}.${i}`
+  }))
 })
 
 for (const [first] of locks) {
@@ -46,6 +50,8 @@ process.on('message', (request: RoundRequest) => {
   })
 })
 process.once('disconnect', () => {
-  void closeClients().then(() => { for (const redis of connections) redis.disconnect() })
+  void closeClients().then(() => {
+    for (const redis of connections) redis.disconnect()
+  })
 })
 process.send?.('ready')

@@ -58,7 +58,10 @@ export class HeldLock implements WalletLock {
     this.#leaseMs = init.leaseMs
     this.#watchLease()
     // a passed turn's lease began before this acquisition: its first renewal may be due sooner
-    if (init.autoRenew) this.#scheduleRenewal(Math.max(0, Math.min(...init.turns.map((turn) => turn.leaseFrom)) + init.leaseMs / 3 - Date.now()))
+    if (init.autoRenew)
+      this.#scheduleRenewal(
+        Math.max(0, Math.min(...init.turns.map((turn) => turn.leaseFrom)) + init.leaseMs / 3 - Date.now())
+      )
   }
 
   get signal(): AbortSignal {
@@ -71,9 +74,21 @@ export class HeldLock implements WalletLock {
     const startedAt = Date.now()
     let owned: boolean[]
     try {
-      owned = await Promise.all(this.#turns.map((turn) => this.#context.call('renew', () => this.#context.store.renew(turn.resource, turn.storeToken, leaseMs))))
+      owned = await Promise.all(
+        this.#turns.map((turn) =>
+          this.#context.call('renew', () =>
+            this.#context.store.renew(turn.resource, turn.storeToken, leaseMs)
+          )
+        )
+      )
     } catch (error) {
-      this.#context.emit?.({ type: 'store-error', resources: this.resources, operation: 'renew', error: error as Error, degraded: false })
+      this.#context.emit?.({
+        type: 'store-error',
+        resources: this.resources,
+        operation: 'renew',
+        error: error as Error,
+        degraded: false
+      })
       throw withRetryAfter(new DependencyUnavailableError(STORE_UNAVAILABLE, { cause: error }), 1000)
     }
     if (!owned.every(Boolean)) {
@@ -101,9 +116,20 @@ export class HeldLock implements WalletLock {
     try {
       owned = (await released) && !lost
     } catch (error) {
-      this.#context.emit?.({ type: 'store-error', resources: this.resources, operation: 'release', error: error as Error, degraded: false })
+      this.#context.emit?.({
+        type: 'store-error',
+        resources: this.resources,
+        operation: 'release',
+        error: error as Error,
+        degraded: false
+      })
     }
-    this.#context.emit?.({ type: 'released', resources: this.resources, heldMs: Date.now() - this.#acquiredAt, owned })
+    this.#context.emit?.({
+      type: 'released',
+      resources: this.resources,
+      heldMs: Date.now() - this.#acquiredAt,
+      owned
+    })
     return owned
   }
 
@@ -129,7 +155,9 @@ export class HeldLock implements WalletLock {
   #scheduleRenewal(delayMs: number): void {
     this.#renewTimer = setTimeout(() => {
       this.renew().then(
-        (held) => { if (held) this.#scheduleRenewal(this.#leaseMs / 3) },
+        (held) => {
+          if (held) this.#scheduleRenewal(this.#leaseMs / 3)
+        },
         () => this.#scheduleRenewal(this.#leaseMs / 6) // reported as store-error; try again before the lease ends
       )
     }, delayMs)
@@ -150,7 +178,11 @@ export class HeldLock implements WalletLock {
  * a local waiter's acquire queues behind them on the connection. Resolves true when the store
  * confirmed every release it was sent (or none was needed); rejects when the store failed.
  */
-export async function releaseTurns(context: LockContext, turns: readonly Turn[], { passOn, inGate }: { passOn: boolean, inGate: boolean }): Promise<boolean> {
+export async function releaseTurns(
+  context: LockContext,
+  turns: readonly Turn[],
+  { passOn, inGate }: { passOn: boolean; inGate: boolean }
+): Promise<boolean> {
   const released: Array<Promise<boolean>> = []
   const reopen: string[] = []
   for (const turn of turns) {

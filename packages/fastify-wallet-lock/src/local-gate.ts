@@ -40,15 +40,27 @@ export class LocalGate {
    * Lines up after a failed `tryEnter`: true when it is the caller's turn to ask the store, the
    * turn itself when the holder passes it on, false when `waitMs` passes first.
    */
-  async wait(resource: string, leaseMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<HeldTurn | boolean> {
+  async wait(
+    resource: string,
+    leaseMs: number,
+    waitMs: number,
+    signal: AbortSignal | undefined
+  ): Promise<HeldTurn | boolean> {
     signal?.throwIfAborted()
     if (waitMs <= 0) return false
     const line = this.#lines.get(resource) as Waiter[]
-    return await waitFor<HeldTurn | boolean>((wake) => {
-      const waiter = { leaseMs, wake }
-      line.push(waiter)
-      return () => { line.splice(line.indexOf(waiter), 1) }
-    }, waitMs, signal, () => false)
+    return await waitFor<HeldTurn | boolean>(
+      (wake) => {
+        const waiter = { leaseMs, wake }
+        line.push(waiter)
+        return () => {
+          line.splice(line.indexOf(waiter), 1)
+        }
+      },
+      waitMs,
+      signal,
+      () => false
+    )
   }
 
   /** Whether callers of this process wait in line for `resource`; asked by the one whose turn it is (so the line exists). */

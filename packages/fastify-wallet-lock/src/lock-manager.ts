@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { DependencyUnavailableError, OptionReader, safeEmitter, Timeouts, withRetryAfter, type FailMode } from '@moolah/plugin-kit'
+import {
+  DependencyUnavailableError,
+  OptionReader,
+  safeEmitter,
+  Timeouts,
+  withRetryAfter,
+  type FailMode
+} from '@moolah/plugin-kit'
 import { ConcurrentRequestError, STORE_UNAVAILABLE } from './errors.js'
 import type { WalletLockEvent, WalletLockEventListener } from './events.js'
 import { HeldLock, releaseTurns, type LockContext } from './held-lock.js'
@@ -45,8 +52,13 @@ class StoreFailure extends Error {}
  * `leaseMs` and `waitMs` of `acquire()` options or of a route's `config.walletLock`, checked;
  * undefined when not given (the plugin's then apply).
  */
-export function readDurations(read: OptionReader<Pick<AcquireOptions, 'leaseMs' | 'waitMs'>>): Pick<AcquireOptions, 'leaseMs' | 'waitMs'> {
-  const integer = (min: number) => (value: unknown): boolean => value === undefined || (Number.isSafeInteger(value) && (value as number) >= min)
+export function readDurations(
+  read: OptionReader<Pick<AcquireOptions, 'leaseMs' | 'waitMs'>>
+): Pick<AcquireOptions, 'leaseMs' | 'waitMs'> {
+  const integer =
+    (min: number) =>
+    (value: unknown): boolean =>
+      value === undefined || (Number.isSafeInteger(value) && (value as number) >= min)
   return {
     leaseMs: read.check<number | undefined>('leaseMs', undefined, integer(1), 'a positive integer'),
     waitMs: read.check<number | undefined>('waitMs', undefined, integer(0), 'an integer ≥ 0')
@@ -82,7 +94,8 @@ export class WalletLockManager {
    */
   async acquire(resources: string | readonly string[], options: AcquireOptions = {}): Promise<WalletLock> {
     const list = normalizeResources(resources)
-    if (options.leaseMs !== undefined || options.waitMs !== undefined) readDurations(new OptionReader(PLUGIN, options))
+    if (options.leaseMs !== undefined || options.waitMs !== undefined)
+      readDurations(new OptionReader(PLUGIN, options))
     options.signal?.throwIfAborted()
     const leaseMs = options.leaseMs ?? this.#options.leaseMs
     const startedAt = Date.now()
@@ -98,7 +111,12 @@ export class WalletLockManager {
       for (const resource of list) {
         const taken = await this.#acquireOne(list, resource, token, leaseMs, deadline, signal)
         if ('retryAfterMs' in taken) {
-          this.#context.emit?.({ type: 'timeout', resources: list, resource, waitedMs: Date.now() - startedAt })
+          this.#context.emit?.({
+            type: 'timeout',
+            resources: list,
+            resource,
+            waitedMs: Date.now() - startedAt
+          })
           throw withRetryAfter(new ConcurrentRequestError(resource), taken.retryAfterMs)
         }
         fences[resource] = taken.fence
@@ -114,15 +132,32 @@ export class WalletLockManager {
       return this.#storeFailed(list, token, error.cause as Error)
     }
     hold?.stop()
-    this.#context.emit?.({ type: 'acquired', resources: list, fence: fences[list[0] as string] as number, fences, waitedMs: Date.now() - startedAt })
-    return new HeldLock(this.#context, { resources: list, token, fences, turns, leaseMs, autoRenew: options.autoRenew ?? false })
+    this.#context.emit?.({
+      type: 'acquired',
+      resources: list,
+      fence: fences[list[0] as string] as number,
+      fences,
+      waitedMs: Date.now() - startedAt
+    })
+    return new HeldLock(this.#context, {
+      resources: list,
+      token,
+      fences,
+      turns,
+      leaseMs,
+      autoRenew: options.autoRenew ?? false
+    })
   }
 
   /**
    * Runs `fn` under the lock, renewing the lease while it runs and releasing it afterwards,
    * whatever `fn` does. When the lease is lost, `lock.signal` aborts: `fn` must stop, not commit.
    */
-  async withLock<T>(resources: string | readonly string[], fn: (lock: WalletLock) => Promise<T> | T, options: Omit<AcquireOptions, 'autoRenew'> = {}): Promise<T> {
+  async withLock<T>(
+    resources: string | readonly string[],
+    fn: (lock: WalletLock) => Promise<T> | T,
+    options: Omit<AcquireOptions, 'autoRenew'> = {}
+  ): Promise<T> {
     const lock = await this.acquire(resources, { ...options, autoRenew: true })
     try {
       return await fn(lock)
@@ -135,7 +170,14 @@ export class WalletLockManager {
    * Waits for this process's turn at `resource` (or is passed the turn by the local holder), then
    * asks the store; gives the turn back unless the store granted the lock.
    */
-  async #acquireOne(resources: readonly string[], resource: string, token: string, leaseMs: number, deadline: number, signal: AbortSignal | undefined): Promise<HeldTurn | StoreBusy> {
+  async #acquireOne(
+    resources: readonly string[],
+    resource: string,
+    token: string,
+    leaseMs: number,
+    deadline: number,
+    signal: AbortSignal | undefined
+  ): Promise<HeldTurn | StoreBusy> {
     let contended = false
     const onContended = (): void => {
       if (contended) return
@@ -155,12 +197,24 @@ export class WalletLockManager {
         gate.leave(resource)
         return result
       }
-      return { turn: new Turn(resource, token, result.fence, result.lastFence ?? result.fence, result.grantedAt, leaseMs), fence: result.fence }
+      return {
+        turn: new Turn(
+          resource,
+          token,
+          result.fence,
+          result.lastFence ?? result.fence,
+          result.grantedAt,
+          leaseMs
+        ),
+        fence: result.fence
+      }
     } catch (error) {
       gate.leave(resource)
       // timed out, unreachable or aborted: a call that still reaches the store (or a queued token)
       // is undone by this release, which follows it on the same connection
-      const undone = this.#context.call('release', () => this.#context.store.release(resource, token)).catch(() => false)
+      const undone = this.#context
+        .call('release', () => this.#context.store.release(resource, token))
+        .catch(() => false)
       if (signal?.aborted !== true) throw new StoreFailure('store failed', { cause: error })
       await undone // an aborted caller has left the queue when its acquire rejects
       throw error
@@ -172,7 +226,14 @@ export class WalletLockManager {
    * token is queued and waits for its hand-off, re-checking when the holder's lease would end and
    * at least every pollMs (jittered).
    */
-  async #fromStore(resource: string, token: string, leaseMs: number, deadline: number, signal: AbortSignal | undefined, onContended: () => void): Promise<StoreAcquireResult> {
+  async #fromStore(
+    resource: string,
+    token: string,
+    leaseMs: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    onContended: () => void
+  ): Promise<StoreAcquireResult> {
     const { store, call } = this.#context
     let queued = false
     for (;;) {
@@ -190,7 +251,8 @@ export class WalletLockManager {
         if (queued) await call('release', () => store.release(resource, token))
         return result
       }
-      const pauseMs = Math.min(remaining, result.retryAfterMs + 1, this.#options.pollMs) * (0.75 + Math.random() * 0.5)
+      const pauseMs =
+        Math.min(remaining, result.retryAfterMs + 1, this.#options.pollMs) * (0.75 + Math.random() * 0.5)
       const grant = await store.handedOver(resource, token, pauseMs, signal)
       if (grant !== undefined) return grant
     }
@@ -199,8 +261,12 @@ export class WalletLockManager {
   #storeFailed(resources: readonly string[], token: string, error: Error): WalletLock {
     const degraded = this.#options.failMode === 'open'
     this.#context.emit?.({ type: 'store-error', resources, operation: 'acquire', error, degraded })
-    if (!degraded) throw withRetryAfter(new DependencyUnavailableError(STORE_UNAVAILABLE, { cause: error }), 1000)
-    this.#options.log.warn({ err: error, resources }, `${PLUGIN}: store unavailable, going on WITHOUT a lock (failMode open)`)
+    if (!degraded)
+      throw withRetryAfter(new DependencyUnavailableError(STORE_UNAVAILABLE, { cause: error }), 1000)
+    this.#options.log.warn(
+      { err: error, resources },
+      `${PLUGIN}: store unavailable, going on WITHOUT a lock (failMode open)`
+    )
     return degradedLock(resources, token)
   }
 }
@@ -212,9 +278,13 @@ export class WalletLockManager {
 function normalizeResources(resources: string | readonly string[]): string[] {
   if (typeof resources === 'string' && resources !== '') return [resources] // the common case, without a Set and a sort
   const list = typeof resources === 'string' ? [resources] : resources
-  if (!Array.isArray(list) || list.length === 0) throw new TypeError(`${PLUGIN}: resources must be a non-empty string or a non-empty array of them`)
+  if (!Array.isArray(list) || list.length === 0)
+    throw new TypeError(`${PLUGIN}: resources must be a non-empty string or a non-empty array of them`)
   for (const resource of list) {
-    if (typeof resource !== 'string' || resource === '') throw new TypeError(`${PLUGIN}: every resource must be a non-empty string, got ${JSON.stringify(resource)}`)
+    if (typeof resource !== 'string' || resource === '')
+      throw new TypeError(
+        `${PLUGIN}: every resource must be a non-empty string, got ${JSON.stringify(resource)}`
+      )
   }
   return [...new Set(list)].sort()
 }

@@ -23,7 +23,12 @@ export class PartialHold {
   #stopped = false
 
   /** `caller` must not be aborted yet. */
-  constructor(context: LockContext, resources: readonly string[], leaseMs: number, caller: AbortSignal | undefined) {
+  constructor(
+    context: LockContext,
+    resources: readonly string[],
+    leaseMs: number,
+    caller: AbortSignal | undefined
+  ) {
     this.#context = context
     this.#resources = resources
     this.#leaseMs = leaseMs
@@ -34,7 +39,9 @@ export class PartialHold {
   hold(turn: Turn): void {
     this.#held.push(turn)
     // an interval, not a chain of timeouts: a renewal still on its way never schedules another
-    this.#timer ??= setInterval(() => { void this.#renew() }, this.#leaseMs / 3).unref()
+    this.#timer ??= setInterval(() => {
+      void this.#renew()
+    }, this.#leaseMs / 3).unref()
   }
 
   /** Stops renewing (idempotent). */
@@ -49,10 +56,22 @@ export class PartialHold {
     const held = [...this.#held]
     let owned: boolean[]
     try {
-      owned = await Promise.all(held.map((turn) => this.#context.call('renew', () => this.#context.store.renew(turn.resource, turn.storeToken, this.#leaseMs))))
+      owned = await Promise.all(
+        held.map((turn) =>
+          this.#context.call('renew', () =>
+            this.#context.store.renew(turn.resource, turn.storeToken, this.#leaseMs)
+          )
+        )
+      )
     } catch (error) {
       // the next tick (leaseMs / 3 later) still lands before the lease ends
-      this.#context.emit?.({ type: 'store-error', resources: this.#resources, operation: 'renew', error: error as Error, degraded: false })
+      this.#context.emit?.({
+        type: 'store-error',
+        resources: this.#resources,
+        operation: 'renew',
+        error: error as Error,
+        degraded: false
+      })
       return
     }
     if (this.#stopped) return // the acquisition ended (or this was lost) meanwhile: nothing to add
@@ -62,6 +81,8 @@ export class PartialHold {
     }
     this.stop() // the acquisition cannot succeed now; it gives back what it holds
     this.#context.emit?.({ type: 'lost', resources: this.#resources, reason: 'taken' })
-    this.#controller.abort(withRetryAfter(new LockLostError(held.map((turn) => turn.resource).join(', ')), 1000))
+    this.#controller.abort(
+      withRetryAfter(new LockLostError(held.map((turn) => turn.resource).join(', ')), 1000)
+    )
   }
 }

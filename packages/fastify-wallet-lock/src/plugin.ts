@@ -1,5 +1,15 @@
 import { OptionReader, selectStore, setRetryAfter } from '@moolah/plugin-kit'
-import type { FastifyInstance, FastifyReply, FastifyRequest, onErrorHookHandler, onResponseHookHandler, onSendHookHandler, preHandlerHookHandler, preSerializationHookHandler, RouteOptions } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onErrorHookHandler,
+  onResponseHookHandler,
+  onSendHookHandler,
+  preHandlerHookHandler,
+  preSerializationHookHandler,
+  RouteOptions
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { ClientClosedRequestError } from './errors.js'
 import { readDurations, WalletLockManager } from './lock-manager.js'
@@ -13,7 +23,8 @@ import type { WalletLock } from './wallet-lock.js'
 export type WalletLockResolver = (request: FastifyRequest) => string | readonly string[] | undefined | null
 
 /** `config.walletLock` of a route: a resolver, or a resolver with this route's lease and wait. */
-export type WalletLockRouteConfig = WalletLockResolver | { resources: WalletLockResolver, leaseMs?: number, waitMs?: number }
+export type WalletLockRouteConfig =
+  WalletLockResolver | { resources: WalletLockResolver; leaseMs?: number; waitMs?: number }
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -62,7 +73,8 @@ function lockRoute(route: RouteOptions, manager: WalletLockManager): void {
   if (config === undefined) return
   const where = `route ${String(route.method)} ${route.url}: config.walletLock`
   const { resources, ...tuned } = typeof config === 'function' ? { resources: config } : config
-  if (typeof resources !== 'function') throw new TypeError(`${PLUGIN}: ${where} must be a function or { resources: function }`)
+  if (typeof resources !== 'function')
+    throw new TypeError(`${PLUGIN}: ${where} must be a function or { resources: function }`)
   const durations = readDurations(new OptionReader(PLUGIN, tuned, where))
   route.preHandler = append(route.preHandler, takeLocks(manager, resources, durations))
   route.preSerialization = append(route.preSerialization, releaseBeforeSerializing)
@@ -72,7 +84,11 @@ function lockRoute(route: RouteOptions, manager: WalletLockManager): void {
 }
 
 /** preHandler: locks what the resolver returns; a client that goes away stops the wait (499). */
-function takeLocks(manager: WalletLockManager, resources: WalletLockResolver, durations: { leaseMs?: number | undefined, waitMs?: number | undefined }): preHandlerHookHandler {
+function takeLocks(
+  manager: WalletLockManager,
+  resources: WalletLockResolver,
+  durations: { leaseMs?: number | undefined; waitMs?: number | undefined }
+): preHandlerHookHandler {
   return async function (request) {
     const ids = resources(request)
     if (ids === undefined || ids === null || ids.length === 0) return
@@ -81,7 +97,11 @@ function takeLocks(manager: WalletLockManager, resources: WalletLockResolver, du
     const onClose = (): void => clientGone.abort(new ClientClosedRequestError())
     request.raw.socket.once('close', onClose)
     try {
-      request.walletLock = await manager.acquire(ids, { ...durations, signal: clientGone.signal, autoRenew: true })
+      request.walletLock = await manager.acquire(ids, {
+        ...durations,
+        signal: clientGone.signal,
+        autoRenew: true
+      })
     } finally {
       request.raw.socket.removeListener('close', onClose)
     }
@@ -129,7 +149,11 @@ function releaseInBackground(request: FastifyRequest): void {
   releasing.add(lock)
   // release() never rejects: a store failure is reported as a store-error event and `false`
   void lock.release().then((owned) => {
-    if (!owned) request.log.warn({ resources: lock.resources }, `${PLUGIN}: the locks were not released (lease lost or store unreachable); their lease expiry frees them`)
+    if (!owned)
+      request.log.warn(
+        { resources: lock.resources },
+        `${PLUGIN}: the locks were not released (lease lost or store unreachable); their lease expiry frees them`
+      )
   })
 }
 

@@ -21,7 +21,14 @@ export class Turn {
   #leaseFrom: number
   #leaseMs: number
 
-  constructor(resource: string, storeToken: string, fence: number, lastFence: number, leaseFrom: number, leaseMs: number) {
+  constructor(
+    resource: string,
+    storeToken: string,
+    fence: number,
+    lastFence: number,
+    leaseFrom: number,
+    leaseMs: number
+  ) {
     this.resource = resource
     this.storeToken = storeToken
     this.#nextFence = fence + 1
@@ -50,7 +57,12 @@ export class Turn {
    * `leaseMs` left of the lease (the holder's first renewal comes after a third). Else undefined.
    */
   pass(leaseMs: number, turnMs: number, now: number = Date.now()): number | undefined {
-    if (now - this.#grantedAt >= turnMs || this.#nextFence > this.#lastFence || this.leaseEnd - now < (leaseMs * 2) / 3) return undefined
+    if (
+      now - this.#grantedAt >= turnMs ||
+      this.#nextFence > this.#lastFence ||
+      this.leaseEnd - now < (leaseMs * 2) / 3
+    )
+      return undefined
     return this.#nextFence++
   }
 }

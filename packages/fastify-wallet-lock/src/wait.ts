@@ -4,7 +4,12 @@
  * has). `listen` must not wake at once; it returns how to stop listening, which runs whichever
  * comes first.
  */
-export function waitFor<T>(listen: (wake: (value: T) => void) => () => void, ms: number, signal: AbortSignal | undefined, onTimeout: () => T): Promise<T> {
+export function waitFor<T>(
+  listen: (wake: (value: T) => void) => () => void,
+  ms: number,
+  signal: AbortSignal | undefined,
+  onTimeout: () => T
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted === true) return reject(signal.reason)
     const settle = (): void => {

@@ -8,7 +8,11 @@ t.test('a message reaches the waiter it names (token and record), and only that 
   const b = box.wait('t1|p{b}', 50, undefined)
   box.deliver('t1|p{a}|1001:1064')
   t.same(await a, { fence: 1001, lastFence: 1064 })
-  t.equal(await b, undefined, 'the same token waiting for another resource is not woken: it re-checks after its time')
+  t.equal(
+    await b,
+    undefined,
+    'the same token waiting for another resource is not woken: it re-checks after its time'
+  )
 })
 
 t.test('a message that overtakes the reply queueing its waiter is kept for it', async (t) => {

@@ -7,11 +7,11 @@ import type { FastifyReply } from 'fastify'
  * names) is only the `cause`. One class for every plugin, and @fastify/error's `instanceof`
  * matches by code anyway.
  */
-export const DependencyUnavailableError = createError<'DEPENDENCY_UNAVAILABLE', 503, [string, { cause: unknown }?]>(
+export const DependencyUnavailableError = createError<
   'DEPENDENCY_UNAVAILABLE',
-  '%s',
-  503
-)
+  503,
+  [string, { cause: unknown }?]
+>('DEPENDENCY_UNAVAILABLE', '%s', 503)
 
 /** An error that tells the client when to retry: `retryAfter` in whole seconds. */
 export type Retryable<E extends Error = Error> = E & { retryAfter: number }

@@ -34,16 +34,31 @@ export class OptionReader<O extends object> {
 
   /** A safe integer ≥ `min`. */
   integer(key: keyof O & string, fallback: number, min = 1): number {
-    return this.check(key, fallback, (value) => Number.isSafeInteger(value) && (value as number) >= min, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`)
+    return this.check(
+      key,
+      fallback,
+      (value) => Number.isSafeInteger(value) && (value as number) >= min,
+      min === 1 ? 'a positive integer' : `an integer ≥ ${min}`
+    )
   }
 
   oneOf<V extends string>(key: keyof O & string, values: readonly V[], fallback: V): V {
-    return this.check(key, fallback, (value) => values.includes(value as V), values.map((value) => `'${value}'`).join(' or '))
+    return this.check(
+      key,
+      fallback,
+      (value) => values.includes(value as V),
+      values.map((value) => `'${value}'`).join(' or ')
+    )
   }
 
   /** A function, or undefined when not given. */
   optionalFunction<F extends (...args: never[]) => unknown>(key: keyof O & string): F | undefined {
-    return this.check<F | undefined>(key, undefined, (value) => value === undefined || typeof value === 'function', 'a function')
+    return this.check<F | undefined>(
+      key,
+      undefined,
+      (value) => value === undefined || typeof value === 'function',
+      'a function'
+    )
   }
 }
 

@@ -68,9 +68,13 @@ export class RedisSubscriber implements Subscription {
 
   subscribed(waitMs: number): Promise<boolean> {
     if (this.#isSubscribed) return Promise.resolve(true)
-    this.#nextSubscription ??= new Promise((resolve) => { this.#wake = resolve })
+    this.#nextSubscription ??= new Promise((resolve) => {
+      this.#wake = resolve
+    })
     let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, waitMs, false).unref() })
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, waitMs, false).unref()
+    })
     return Promise.race([this.#nextSubscription.then(() => true), timeout]).finally(() => clearTimeout(timer))
   }
 
@@ -94,12 +98,17 @@ export class RedisSubscriber implements Subscription {
     connection.on('error', (error: unknown) => this.#listener.onError(error))
     connection.on('message', (_channel: string, message: string) => this.#listener.onMessage(message))
     connection.on('ready', () => {
-      connection.subscribe(this.#channel).then(() => this.#onSubscribed(), (error: unknown) => {
-        this.#listener.onError(error)
-        connection.disconnect() // and try again on a new connection
-      })
+      connection.subscribe(this.#channel).then(
+        () => this.#onSubscribed(),
+        (error: unknown) => {
+          this.#listener.onError(error)
+          connection.disconnect() // and try again on a new connection
+        }
+      )
     })
-    connection.on('close', () => { this.#isSubscribed = false })
+    connection.on('close', () => {
+      this.#isSubscribed = false
+    })
     connection.on('end', () => this.#reopenLater())
   }
 
@@ -115,7 +124,10 @@ export class RedisSubscriber implements Subscription {
   #reopenLater(): void {
     if (this.#closed) return
     this.#failures++
-    this.#retry = setTimeout(() => this.#open(), Math.min(this.#failures * RETRY_STEP_MS, RETRY_MAX_MS)).unref()
+    this.#retry = setTimeout(
+      () => this.#open(),
+      Math.min(this.#failures * RETRY_STEP_MS, RETRY_MAX_MS)
+    ).unref()
   }
 
   #node(): Redis | undefined {

@@ -8,7 +8,7 @@ import { OptionReader } from './options.js'
  */
 export interface RedisClient {
   readonly isCluster: boolean
-  defineCommand(name: string, definition: { lua: string, numberOfKeys?: number }): void
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void
   duplicate(): unknown
 }
 
@@ -29,7 +29,7 @@ export interface StoreKind<S> {
   methods: readonly string[]
   memory(): S
   /** `prefix` is undefined when not given: the store applies its own default. */
-  redis(options: { redis: RedisClient, prefix: string | undefined }): S
+  redis(options: { redis: RedisClient; prefix: string | undefined }): S
 }
 
 /**
@@ -39,30 +39,57 @@ export interface StoreKind<S> {
  * option that would be ignored (`redis` or `prefix` next to `store`) is a TypeError rather
  * than a silent surprise: a custom store takes its prefix in its own constructor.
  */
-export function selectStore<S extends object>(fastify: FastifyInstance, options: StoreOptions<S>, kind: StoreKind<S>): S {
+export function selectStore<S extends object>(
+  fastify: FastifyInstance,
+  options: StoreOptions<S>,
+  kind: StoreKind<S>
+): S {
   const read = new OptionReader(kind.plugin, options)
   const { store } = options
   if (store !== undefined) {
-    const missing = kind.methods.filter((method) => typeof (store as Record<string, unknown> | null)?.[method] !== 'function')
-    if (missing.length > 0) read.fail(`options.store must implement ${kind.name}; missing ${missing.join(', ')}`)
+    const missing = kind.methods.filter(
+      (method) => typeof (store as Record<string, unknown> | null)?.[method] !== 'function'
+    )
+    if (missing.length > 0)
+      read.fail(`options.store must implement ${kind.name}; missing ${missing.join(', ')}`)
     for (const ignored of ['redis', 'prefix'] as const) {
-      if (options[ignored] !== undefined) read.fail(`options.${ignored} would be ignored next to options.store; give it to the store's constructor instead`)
+      if (options[ignored] !== undefined)
+        read.fail(
+          `options.${ignored} would be ignored next to options.store; give it to the store's constructor instead`
+        )
     }
     return store
   }
   // The resource goes into a {hash tag} after the prefix; a brace in the prefix would become the tag
-  const prefix = read.check<string | undefined>('prefix', undefined, (value) => value === undefined || (typeof value === 'string' && !/[{}]/.test(value)), 'a string without { or }')
-  const redis = options.redis !== undefined
-    ? redisClient(read, options.redis, 'options.redis', '')
-    : fastify.hasDecorator('redis') ? redisClient(read, (fastify as unknown as { redis: unknown }).redis, 'fastify.redis', ' (@fastify/redis with a namespace? pass options.redis)') : undefined
+  const prefix = read.check<string | undefined>(
+    'prefix',
+    undefined,
+    (value) => value === undefined || (typeof value === 'string' && !/[{}]/.test(value)),
+    'a string without { or }'
+  )
+  const redis =
+    options.redis !== undefined
+      ? redisClient(read, options.redis, 'options.redis', '')
+      : fastify.hasDecorator('redis')
+        ? redisClient(
+            read,
+            (fastify as unknown as { redis: unknown }).redis,
+            'fastify.redis',
+            ' (@fastify/redis with a namespace? pass options.redis)'
+          )
+        : undefined
   const created = redis === undefined ? kind.memory() : kind.redis({ redis, prefix })
   const { close } = created as { close?: unknown }
-  if (typeof close === 'function') fastify.addHook('onClose', async () => { await close.call(created) })
+  if (typeof close === 'function')
+    fastify.addHook('onClose', async () => {
+      await close.call(created)
+    })
   return created
 }
 
 function redisClient(read: OptionReader<object>, value: unknown, what: string, hint: string): RedisClient {
   const client = value as Partial<Record<'defineCommand' | 'duplicate', unknown>> | null
-  if (typeof client?.defineCommand !== 'function' || typeof client.duplicate !== 'function') read.fail(`${what} must be an ioredis Redis or Cluster client${hint}`)
+  if (typeof client?.defineCommand !== 'function' || typeof client.duplicate !== 'function')
+    read.fail(`${what} must be an ioredis Redis or Cluster client${hint}`)
   return value as RedisClient
 }

@@ -46,14 +46,25 @@ export class Timeouts {
   /** Settles like `promise`, or rejects with a `TimeoutError` once `timeoutMs` have passed. */
   run<T>(promise: Promise<T>, operation: string, timeoutMs = this.timeoutMs): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiting = this.#insert({ deadline: Date.now() + timeoutMs, operation, timeoutMs, reject, previous: undefined, next: undefined, linked: true })
-      promise.then((value) => {
-        this.#unlink(waiting)
-        resolve(value)
-      }, (error: unknown) => {
-        this.#unlink(waiting)
-        reject(error)
+      const waiting = this.#insert({
+        deadline: Date.now() + timeoutMs,
+        operation,
+        timeoutMs,
+        reject,
+        previous: undefined,
+        next: undefined,
+        linked: true
       })
+      promise.then(
+        (value) => {
+          this.#unlink(waiting)
+          resolve(value)
+        },
+        (error: unknown) => {
+          this.#unlink(waiting)
+          reject(error)
+        }
+      )
     })
   }
 

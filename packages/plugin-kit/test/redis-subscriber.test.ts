@@ -13,9 +13,15 @@ function subscribe(t: Test, redis: RedisClient, channel: string) {
     channel,
     connectionName: CONNECTION_NAME,
     listener: {
-      onMessage: (message) => { seen.messages.push(message) },
-      onSubscribed: () => { seen.subscriptions++ },
-      onError: (error) => { seen.errors.push(error) }
+      onMessage: (message) => {
+        seen.messages.push(message)
+      },
+      onSubscribed: () => {
+        seen.subscriptions++
+      },
+      onError: (error) => {
+        seen.errors.push(error)
+      }
     }
   })
   t.teardown(() => subscriber.close())
@@ -29,7 +35,7 @@ function client(t: Test, url: string): Redis {
   return redis
 }
 
-t.test('subscribes on its own connection and delivers the channel\'s messages', async (t) => {
+t.test("subscribes on its own connection and delivers the channel's messages", async (t) => {
   const { prefix, url } = redisPrefix(t)
   const redis = client(t, url)
   const { subscriber, seen } = subscribe(t, redis, `${prefix}events`)
@@ -42,7 +48,7 @@ t.test('subscribes on its own connection and delivers the channel\'s messages', 
   await redis.publish(`${prefix}events`, 'two')
   await waitUntil(() => seen.messages.length === 2, 'two messages')
   t.same(seen.messages, ['one', 'two'])
-  t.equal(redis.status, 'ready', 'the application\'s client is not in subscriber mode')
+  t.equal(redis.status, 'ready', "the application's client is not in subscriber mode")
   await subscriber.close()
   await waitUntil(() => !subscriber.isSubscribed, 'the connection to close')
   t.equal(await subscriber.subscribed(20), false, 'closed: never subscribed again')
@@ -59,17 +65,20 @@ t.test('after its connection is killed it reconnects, subscribes again and says 
   await waitUntil(() => seen.messages.includes('after'), 'a message after the reconnect')
 })
 
-t.test('Redis down at the start: errors are reported, it keeps trying, and subscribes once Redis is back', async (t) => {
-  const server = await startRedis(t)
-  const redis = client(t, server.url)
-  await server.stop()
-  const { subscriber, seen } = subscribe(t, redis, 'events')
-  t.equal(await subscriber.subscribed(100), false)
-  await waitUntil(() => seen.errors.length >= 2, 'failed attempts to be reported')
-  await server.restart()
-  t.equal(await subscriber.subscribed(10_000), true)
-  t.equal(seen.subscriptions, 1)
-})
+t.test(
+  'Redis down at the start: errors are reported, it keeps trying, and subscribes once Redis is back',
+  async (t) => {
+    const server = await startRedis(t)
+    const redis = client(t, server.url)
+    await server.stop()
+    const { subscriber, seen } = subscribe(t, redis, 'events')
+    t.equal(await subscriber.subscribed(100), false)
+    await waitUntil(() => seen.errors.length >= 2, 'failed attempts to be reported')
+    await server.restart()
+    t.equal(await subscriber.subscribed(10_000), true)
+    t.equal(seen.subscriptions, 1)
+  }
+)
 
 t.test('a refused SUBSCRIBE is reported and tried again on a new connection', async (t) => {
   const server = await startRedis(t)
@@ -85,13 +94,16 @@ t.test('a refused SUBSCRIBE is reported and tried again on a new connection', as
   t.equal(await subscriber.subscribed(10_000), true)
 })
 
-t.test('on a Cluster: a master of the cluster, found once the cluster is ready; killed, it subscribes again', async (t) => {
-  const cluster = await startRedisCluster(t, { masters: 3 })
-  const redis = cluster.createClient({ redisOptions: { maxRetriesPerRequest: 1 } })
-  const { subscriber, seen } = subscribe(t, redis, 'events')
-  t.equal(await subscriber.subscribed(10_000), true)
-  await redis.publish('events', 'through the cluster')
-  await waitUntil(() => seen.messages.includes('through the cluster'), 'a message published on any node')
-  await Promise.all(redis.nodes('master').map((node) => node.call('CLIENT', 'KILL', 'TYPE', 'pubsub')))
-  await waitUntil(() => seen.subscriptions === 2, 'the second subscription')
-})
+t.test(
+  'on a Cluster: a master of the cluster, found once the cluster is ready; killed, it subscribes again',
+  async (t) => {
+    const cluster = await startRedisCluster(t, { masters: 3 })
+    const redis = cluster.createClient({ redisOptions: { maxRetriesPerRequest: 1 } })
+    const { subscriber, seen } = subscribe(t, redis, 'events')
+    t.equal(await subscriber.subscribed(10_000), true)
+    await redis.publish('events', 'through the cluster')
+    await waitUntil(() => seen.messages.includes('through the cluster'), 'a message published on any node')
+    await Promise.all(redis.nodes('master').map((node) => node.call('CLIENT', 'KILL', 'TYPE', 'pubsub')))
+    await waitUntil(() => seen.subscriptions === 2, 'the second subscription')
+  }
+)

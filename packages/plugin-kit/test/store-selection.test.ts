@@ -10,16 +10,35 @@ interface Store {
 }
 
 /** A kind whose stores record how they were made and whether they were closed. */
-function kind(closable = true): StoreKind<Store> & { made: Array<{ redis?: RedisClient, prefix?: string | undefined }>, closed: string[] } {
-  const made: Array<{ redis?: RedisClient, prefix?: string | undefined }> = []
+function kind(closable = true): StoreKind<Store> & {
+  made: Array<{ redis?: RedisClient; prefix?: string | undefined }>
+  closed: string[]
+} {
+  const made: Array<{ redis?: RedisClient; prefix?: string | undefined }> = []
   const closed: string[] = []
-  const store = (name: string): Store => ({ kind: name, get: async () => name, ...(closable ? { close: async () => { closed.push(name) } } : {}) })
+  const store = (name: string): Store => ({
+    kind: name,
+    get: async () => name,
+    ...(closable
+      ? {
+          close: async () => {
+            closed.push(name)
+          }
+        }
+      : {})
+  })
   return {
     plugin: '@moolah/x',
     name: 'XStore',
     methods: ['get'],
-    memory: () => { made.push({}); return store('memory') },
-    redis: (options) => { made.push(options); return store('redis') },
+    memory: () => {
+      made.push({})
+      return store('memory')
+    },
+    redis: (options) => {
+      made.push(options)
+      return store('redis')
+    },
     made,
     closed
   }
@@ -70,13 +89,23 @@ t.test('fastify.redis (@fastify/redis) when no client is given', async (t) => {
   t.equal(redisKind.made[0]?.redis, redis)
   const namespaced = app(t)
   namespaced.decorate('redis', { cache: redis })
-  t.throws(() => selectStore(namespaced, {}, kind()), { name: 'TypeError', message: '@moolah/x: fastify.redis must be an ioredis Redis or Cluster client (@fastify/redis with a namespace? pass options.redis)' })
+  t.throws(() => selectStore(namespaced, {}, kind()), {
+    name: 'TypeError',
+    message:
+      '@moolah/x: fastify.redis must be an ioredis Redis or Cluster client (@fastify/redis with a namespace? pass options.redis)'
+  })
 })
 
-t.test('a custom store is used as given and stays its owner\'s', async (t) => {
+t.test("a custom store is used as given and stays its owner's", async (t) => {
   const fastify = app(t)
   let closed = false
-  const custom: Store = { kind: 'custom', get: async () => 'custom', close: async () => { closed = true } }
+  const custom: Store = {
+    kind: 'custom',
+    get: async () => 'custom',
+    close: async () => {
+      closed = true
+    }
+  }
   t.equal(selectStore(fastify, { store: custom }, kind()), custom)
   await fastify.close()
   t.notOk(closed)
@@ -88,12 +117,19 @@ t.test('wrong or ignored options are TypeErrors at registration', async (t) => {
   const cases: Array<[Record<string, unknown>, string]> = [
     [{ store: {} }, '@moolah/x: options.store must implement XStore; missing get'],
     [{ store: null }, '@moolah/x: options.store must implement XStore; missing get'],
-    [{ store: custom, prefix: 'app:' }, "@moolah/x: options.prefix would be ignored next to options.store; give it to the store's constructor instead"],
-    [{ store: custom, redis }, "@moolah/x: options.redis would be ignored next to options.store; give it to the store's constructor instead"],
+    [
+      { store: custom, prefix: 'app:' },
+      "@moolah/x: options.prefix would be ignored next to options.store; give it to the store's constructor instead"
+    ],
+    [
+      { store: custom, redis },
+      "@moolah/x: options.redis would be ignored next to options.store; give it to the store's constructor instead"
+    ],
     [{ prefix: 7 }, '@moolah/x: options.prefix must be a string without { or }, got 7'],
     [{ prefix: 'app:{x}:' }, '@moolah/x: options.prefix must be a string without { or }, got "app:{x}:"'],
     [{ redis: {} }, '@moolah/x: options.redis must be an ioredis Redis or Cluster client'],
     [{ redis: null }, '@moolah/x: options.redis must be an ioredis Redis or Cluster client']
   ]
-  for (const [options, message] of cases) t.throws(() => selectStore(app(t), options as never, kind()), { name: 'TypeError', message }, message)
+  for (const [options, message] of cases)
+    t.throws(() => selectStore(app(t), options as never, kind()), { name: 'TypeError', message }, message)
 })

@@ -4,7 +4,12 @@ import { Redis } from 'ioredis'
  * Sends one command on a short-lived connection that never retries or queues,
  * so a dead or paused server shows up as an error instead of a hang.
  */
-export async function redisCommand(port: number, timeoutMs: number, command: string, ...args: string[]): Promise<unknown> {
+export async function redisCommand(
+  port: number,
+  timeoutMs: number,
+  command: string,
+  ...args: string[]
+): Promise<unknown> {
   const redis = new Redis({
     host: '127.0.0.1',
     port,

@@ -48,7 +48,10 @@ export interface ThrowawayPostgres {
   close(): Promise<void>
 }
 
-interface RunAs { uid: number, gid: number }
+interface RunAs {
+  uid: number
+  gid: number
+}
 
 const READY_TIMEOUT_MS = 30_000
 const SERVER_SETTINGS = [
@@ -98,7 +101,10 @@ function killTreeSync(child: ChildProcess): void {
  * the `postgres` OS user, since they refuse to run as root; otherwise as the current user.
  * The binaries come from `pg_config --bindir` when `pg_config` is on PATH, else from PATH.
  */
-export async function startPostgres(t: Teardown, options: StartPostgresOptions = {}): Promise<ThrowawayPostgres> {
+export async function startPostgres(
+  t: Teardown,
+  options: StartPostgresOptions = {}
+): Promise<ThrowawayPostgres> {
   const port = options.port ?? (await freePort())
   const bin = await binDir()
   const runAs = await serverUser()
@@ -106,7 +112,10 @@ export async function startPostgres(t: Teardown, options: StartPostgresOptions =
   tempDirs.add(dir)
   const dataDir = join(dir, 'data')
   const logFile = join(dir, 'server.log')
-  const settings = [...SERVER_SETTINGS, `unix_socket_directories=${dir}`].flatMap((setting) => ['-c', setting])
+  const settings = [...SERVER_SETTINGS, `unix_socket_directories=${dir}`].flatMap((setting) => [
+    '-c',
+    setting
+  ])
   const args = ['-D', dataDir, '-p', String(port), ...settings, ...(options.args ?? [])]
   let child: ChildProcess | undefined
   let closed = false
@@ -118,7 +127,8 @@ export async function startPostgres(t: Teardown, options: StartPostgresOptions =
     child = undefined
   }
   const signal = async (name: 'SIGSTOP' | 'SIGCONT'): Promise<void> => {
-    if (child === undefined) throw new Error(`test-utils: postgres on port ${port} is stopped; cannot send ${name}`)
+    if (child === undefined)
+      throw new Error(`test-utils: postgres on port ${port} is stopped; cannot send ${name}`)
     const postmaster = child.pid as number
     // Stop the postmaster first, so it forks no new process while its children are listed;
     // wake it last, so the children it finds are all awake.
@@ -154,7 +164,7 @@ export async function startPostgres(t: Teardown, options: StartPostgresOptions =
     stop,
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
-    async restart () {
+    async restart() {
       await stop()
       child = await spawnPostgres(bin, args, { port, dir, logFile, runAs })
     },
@@ -172,7 +182,9 @@ async function serverUser(): Promise<RunAs | undefined> {
   const passwd = await readFile('/etc/passwd', 'utf8')
   const [, uid, gid] = /^postgres:[^:]*:(\d+):(\d+):/m.exec(passwd) ?? []
   if (uid === undefined || gid === undefined) {
-    throw new Error('test-utils: running as root, and there is no `postgres` OS user to run initdb and postgres as (they refuse to run as root). Create one: `useradd --system postgres`.')
+    throw new Error(
+      'test-utils: running as root, and there is no `postgres` OS user to run initdb and postgres as (they refuse to run as root). Create one: `useradd --system postgres`.'
+    )
   }
   return { uid: Number(uid), gid: Number(gid) }
 }
@@ -225,12 +237,36 @@ function binary(bin: string | undefined, name: string): string {
   return bin === undefined ? name : join(bin, name)
 }
 
-async function initdb(bin: string | undefined, dataDir: string, cwd: string, runAs: RunAs | undefined): Promise<void> {
-  const child = spawn(binary(bin, 'initdb'), ['-D', dataDir, '--auth=trust', '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--wal-segsize=1'], {
-    cwd, stdio: ['ignore', 'ignore', 'pipe'], ...runAs
-  })
+async function initdb(
+  bin: string | undefined,
+  dataDir: string,
+  cwd: string,
+  runAs: RunAs | undefined
+): Promise<void> {
+  const child = spawn(
+    binary(bin, 'initdb'),
+    [
+      '-D',
+      dataDir,
+      '--auth=trust',
+      '--no-sync',
+      '-U',
+      'postgres',
+      '-E',
+      'UTF8',
+      '--no-locale',
+      '--wal-segsize=1'
+    ],
+    {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...runAs
+    }
+  )
   let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', (err) => reject(explainSpawnError(err, 'initdb', bin)))
     child.once('exit', resolve)
@@ -238,11 +274,24 @@ async function initdb(bin: string | undefined, dataDir: string, cwd: string, run
   if (code !== 0) throw new Error(`test-utils: initdb exited with code ${code}: ${stderr.trim()}`)
 }
 
-interface SpawnContext { port: number, dir: string, logFile: string, runAs: RunAs | undefined }
+interface SpawnContext {
+  port: number
+  dir: string
+  logFile: string
+  runAs: RunAs | undefined
+}
 
-async function spawnPostgres(bin: string | undefined, args: string[], { port, dir, logFile, runAs }: SpawnContext): Promise<ChildProcess> {
+async function spawnPostgres(
+  bin: string | undefined,
+  args: string[],
+  { port, dir, logFile, runAs }: SpawnContext
+): Promise<ChildProcess> {
   const log = await open(logFile, 'a')
-  const child = spawn(binary(bin, 'postgres'), args, { cwd: dir, stdio: ['ignore', log.fd, log.fd], ...runAs })
+  const child = spawn(binary(bin, 'postgres'), args, {
+    cwd: dir,
+    stdio: ['ignore', log.fd, log.fd],
+    ...runAs
+  })
   const closingLog = log.close() // the child has its own copy
   let ended = false
   const failed = new Promise<never>((_resolve, reject) => {
@@ -252,7 +301,11 @@ async function spawnPostgres(bin: string | undefined, args: string[], { port, di
     })
     child.once('exit', async (code) => {
       ended = true
-      reject(new Error(`test-utils: postgres on port ${port} exited with code ${code} before it was ready. Server log:\n${await logTail(logFile)}`))
+      reject(
+        new Error(
+          `test-utils: postgres on port ${port} exited with code ${code} before it was ready. Server log:\n${await logTail(logFile)}`
+        )
+      )
     })
   })
   failed.catch(() => {}) // handled by the race below; a later exit is a test's own doing (stop/restart)
@@ -260,7 +313,10 @@ async function spawnPostgres(bin: string | undefined, args: string[], { port, di
   await closingLog
   try {
     // Once the server has exited, the polling stops too (the race has already failed).
-    await Promise.race([failed, waitUntil(async () => ended || await answers(port), `postgres on port ${port}`, READY_TIMEOUT_MS, 50)])
+    await Promise.race([
+      failed,
+      waitUntil(async () => ended || (await answers(port)), `postgres on port ${port}`, READY_TIMEOUT_MS, 50)
+    ])
   } catch (err) {
     running.delete(child)
     /* c8 ignore next 4 -- a server that runs but never answers in 30 s: cannot be provoked in a test */
@@ -275,7 +331,14 @@ async function spawnPostgres(bin: string | undefined, args: string[], { port, di
 
 /** One query on a short-lived connection that never waits long. */
 async function answers(port: number): Promise<boolean> {
-  const sql = postgres({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', max: 1, connect_timeout: 1 })
+  const sql = postgres({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    max: 1,
+    connect_timeout: 1
+  })
   try {
     return (await sql`SELECT 1 AS ok`).length === 1
   } finally {
@@ -310,20 +373,32 @@ async function killTree(child: ChildProcess): Promise<void> {
   for (const pid of children) signalPid(pid, 'SIGKILL')
   child.kill('SIGKILL')
   await exited
-  await waitUntil(async () => {
-    const alive = new Set((await processes()).filter((p) => !p.zombie).map((p) => p.pid))
-    return children.every((pid) => !alive.has(pid))
-  }, `the processes of postmaster ${postmaster} to die`, 10_000, 20)
+  await waitUntil(
+    async () => {
+      const alive = new Set((await processes()).filter((p) => !p.zombie).map((p) => p.pid))
+      return children.every((pid) => !alive.has(pid))
+    },
+    `the processes of postmaster ${postmaster} to die`,
+    10_000,
+    20
+  )
 }
 
-interface Process { pid: number, ppid: number, zombie: boolean }
+interface Process {
+  pid: number
+  ppid: number
+  zombie: boolean
+}
 
 async function processes(): Promise<Process[]> {
   const { stdout } = await execFileAsync('ps', ['-A', '-o', 'pid=', '-o', 'ppid=', '-o', 'stat='])
-  return stdout.trim().split('\n').map((line) => {
-    const [pid, ppid, stat] = line.trim().split(/\s+/)
-    return { pid: Number(pid), ppid: Number(ppid), zombie: String(stat).startsWith('Z') }
-  })
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [pid, ppid, stat] = line.trim().split(/\s+/)
+      return { pid: Number(pid), ppid: Number(ppid), zombie: String(stat).startsWith('Z') }
+    })
 }
 
 async function childPids(parent: number): Promise<number[]> {
@@ -333,7 +408,7 @@ async function childPids(parent: number): Promise<number[]> {
 function signalPid(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name)
-  /* c8 ignore next 3 -- a process that exits between `ps` and the signal: a race no test can arrange */
+    /* c8 ignore next 3 -- a process that exits between `ps` and the signal: a race no test can arrange */
   } catch {
     // it exited in the meantime: nothing to signal
   }
@@ -359,6 +434,11 @@ function sharedMemoryId(pidFile: string): string | undefined {
 function explainSpawnError(err: NodeJS.ErrnoException, name: string, bin: string | undefined): Error {
   /* c8 ignore next -- other spawn errors (EACCES, EMFILE) cannot be provoked portably */
   if (err.code !== 'ENOENT') return err
-  const where = bin === undefined ? 'is not on PATH (and neither is `pg_config`)' : `is not in \`pg_config --bindir\` (${bin})`
-  return new Error(`test-utils: \`${name}\` ${where}. Install the PostgreSQL server (Debian: \`apt-get install postgresql\`, macOS: \`brew install postgresql@15\`) to run these tests.`)
+  const where =
+    bin === undefined
+      ? 'is not on PATH (and neither is `pg_config`)'
+      : `is not in \`pg_config --bindir\` (${bin})`
+  return new Error(
+    `test-utils: \`${name}\` ${where}. Install the PostgreSQL server (Debian: \`apt-get install postgresql\`, macOS: \`brew install postgresql@15\`) to run these tests.`
+  )
 }

@@ -49,7 +49,19 @@ process.once('exit', () => {
 export async function startRedis(t: Teardown, options: StartRedisOptions = {}): Promise<ThrowawayRedis> {
   const port = options.port ?? (await freePort(options.portOffset))
   const dir = await mkdtemp(join(tmpdir(), `moolah-redis-${port}-`))
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])]
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    ...(options.args ?? [])
+  ]
   let child: ChildProcess | undefined = await spawnRedis(args, port)
 
   const stop = async (): Promise<void> => {
@@ -61,7 +73,8 @@ export async function startRedis(t: Teardown, options: StartRedisOptions = {}): 
     child = undefined
   }
   const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
-    if (child === undefined) throw new Error(`test-utils: redis-server on port ${port} is stopped; cannot send ${name}`)
+    if (child === undefined)
+      throw new Error(`test-utils: redis-server on port ${port} is stopped; cannot send ${name}`)
     child.kill(name)
   }
   t.teardown(async () => {
@@ -76,11 +89,11 @@ export async function startRedis(t: Teardown, options: StartRedisOptions = {}): 
     stop,
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
-    async restart () {
+    async restart() {
       await stop()
       child = await spawnRedis(args, port)
     },
-    async flushAll () {
+    async flushAll() {
       await redisCommand(port, 2000, 'FLUSHALL')
     }
   }
@@ -89,14 +102,29 @@ export async function startRedis(t: Teardown, options: StartRedisOptions = {}): 
 async function spawnRedis(args: string[], port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
   const failed = new Promise<never>((_resolve, reject) => {
     child.once('error', (err) => reject(explainSpawnError(err)))
-    child.once('exit', (code) => reject(new Error(`test-utils: redis-server on port ${port} exited with code ${code} before it was ready. ${stderr}`)))
+    child.once('exit', (code) =>
+      reject(
+        new Error(
+          `test-utils: redis-server on port ${port} exited with code ${code} before it was ready. ${stderr}`
+        )
+      )
+    )
   })
   running.add(child)
   try {
-    await Promise.race([failed, waitUntil(async () => (await redisCommand(port, 500, 'PING')) === 'PONG', `redis-server on port ${port}`, READY_TIMEOUT_MS)])
+    await Promise.race([
+      failed,
+      waitUntil(
+        async () => (await redisCommand(port, 500, 'PING')) === 'PONG',
+        `redis-server on port ${port}`,
+        READY_TIMEOUT_MS
+      )
+    ])
   } catch (err) {
     child.kill('SIGKILL')
     running.delete(child)
@@ -109,5 +137,7 @@ async function spawnRedis(args: string[], port: number): Promise<ChildProcess> {
 function explainSpawnError(err: NodeJS.ErrnoException): Error {
   /* c8 ignore next -- other spawn errors (EACCES, EMFILE) cannot be provoked portably */
   if (err.code !== 'ENOENT') return err
-  return new Error('test-utils: `redis-server` is not on PATH. Install Redis 7 (Debian: `apt-get install redis-server`, macOS: `brew install redis`) to run these tests.')
+  return new Error(
+    'test-utils: `redis-server` is not on PATH. Install Redis 7 (Debian: `apt-get install redis-server`, macOS: `brew install redis`) to run these tests.'
+  )
 }

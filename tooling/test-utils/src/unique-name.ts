@@ -6,6 +6,8 @@ import { basename } from 'node:path'
  * the test file's base name, the pid and random bytes.
  */
 export function uniqueName(separator: string): string {
-  const script = basename(String(process.argv[1])).replace(/\.[cm]?[jt]s$/, '').replace(/[^a-zA-Z0-9]+/g, '_')
+  const script = basename(String(process.argv[1]))
+    .replace(/\.[cm]?[jt]s$/, '')
+    .replace(/[^a-zA-Z0-9]+/g, '_')
   return [script, process.pid, randomBytes(4).toString('hex')].join(separator).toLowerCase()
 }

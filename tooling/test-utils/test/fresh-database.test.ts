@@ -3,7 +3,9 @@ import t from 'tap'
 import { freshDatabase } from '../src/index.js'
 
 t.test('creates an empty database and drops it at teardown', async (t) => {
-  const admin = postgres(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', { max: 1 })
+  const admin = postgres(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', {
+    max: 1
+  })
   t.teardown(() => admin.end())
 
   let name = ''

@@ -19,7 +19,9 @@ function client(t: Teardown, url: string): postgres.Sql {
 
 /** Whether the process runs; a zombie (dead, not yet reaped) does not. */
 async function alive(pid: number): Promise<boolean> {
-  const { stdout } = await execFileAsync('ps', ['-o', 'stat=', '-p', String(pid)]).catch(() => ({ stdout: '' }))
+  const { stdout } = await execFileAsync('ps', ['-o', 'stat=', '-p', String(pid)]).catch(() => ({
+    stdout: ''
+  }))
   return stdout.trim() !== '' && !stdout.trim().startsWith('Z')
 }
 
@@ -27,17 +29,26 @@ t.test('a throwaway server on a free port: superuser postgres, trust, fsync off'
   const server = await startPostgres(t)
   t.equal(server.url, `postgres://postgres@127.0.0.1:${server.port}/postgres`)
   const sql = client(t, server.url)
-  t.same(await sql`SELECT current_user AS who, current_database() AS db, current_setting('port') AS port, current_setting('fsync') AS fsync`, [
-    { who: 'postgres', db: 'postgres', port: String(server.port), fsync: 'off' }
-  ])
+  t.same(
+    await sql`SELECT current_user AS who, current_database() AS db, current_setting('port') AS port, current_setting('fsync') AS fsync`,
+    [{ who: 'postgres', db: 'postgres', port: String(server.port), fsync: 'off' }]
+  )
 
   await t.test('pause makes a query hang; resume lets it answer', async (t) => {
     await server.pause()
     const query = sql`SELECT 2 AS n`.then(([row]) => row?.n as number)
-    t.equal(await Promise.race([query, sleep(1000, 'no answer')]), 'no answer', 'nothing answers while paused')
+    t.equal(
+      await Promise.race([query, sleep(1000, 'no answer')]),
+      'no answer',
+      'nothing answers while paused'
+    )
     const fresh = client(t, server.url)
     const connecting = fresh`SELECT 3 AS n`.then(([row]) => row?.n as number)
-    t.equal(await Promise.race([connecting, sleep(500, 'no answer')]), 'no answer', 'a new connection is not served either')
+    t.equal(
+      await Promise.race([connecting, sleep(500, 'no answer')]),
+      'no answer',
+      'a new connection is not served either'
+    )
     await server.resume()
     t.equal(await query, 2, 'the hung query answers after resume')
     t.equal(await connecting, 3)
@@ -52,7 +63,11 @@ t.test('a throwaway server on a free port: superuser postgres, trust, fsync off'
     await server.stop()
     await t.rejects(sql`SELECT 1`, 'the connection is gone and a new one is refused')
     for (const pid of processes) t.notOk(await alive(pid), `process ${pid} is dead`)
-    t.notMatch(await readFile(server.logFile, 'utf8'), /terminating connection/, 'no backend lived to say goodbye')
+    t.notMatch(
+      await readFile(server.logFile, 'utf8'),
+      /terminating connection/,
+      'no backend lived to say goodbye'
+    )
     await server.stop() // idempotent
     await t.rejects(server.pause(), /postgres on port \d+ is stopped; cannot send SIGSTOP/)
 
@@ -86,8 +101,18 @@ t.test('stop and restart cope with a postmaster that died on its own', async (t)
   const processes = (await sql`SELECT pid FROM pg_stat_activity`).map((row) => row.pid as number)
   const postmaster = Number((await readFile(join(server.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0])
   process.kill(postmaster, 'SIGKILL') // not through the kit, as the OOM killer would
-  await waitUntil(async () => !(await alive(postmaster)) && !(await Promise.all(processes.map(alive))).includes(true), 'the postmaster and its processes to go')
-  await waitUntil(async () => (await execFileAsync('ps', ['-o', 'pid=', '-p', String(postmaster)]).then(() => true, () => false)) === false, 'the postmaster to be reaped')
+  await waitUntil(
+    async () => !(await alive(postmaster)) && !(await Promise.all(processes.map(alive))).includes(true),
+    'the postmaster and its processes to go'
+  )
+  await waitUntil(
+    async () =>
+      (await execFileAsync('ps', ['-o', 'pid=', '-p', String(postmaster)]).then(
+        () => true,
+        () => false
+      )) === false,
+    'the postmaster to be reaped'
+  )
   await server.stop()
   await server.restart()
   t.same(await sql`SELECT 1 AS n`, [{ n: 1 }])
@@ -99,12 +124,17 @@ t.test('passes extra arguments to postgres', async (t) => {
 })
 
 t.test('fails clearly, with the server log, when postgres cannot start', async (t) => {
-  await t.rejects(startPostgres(t, { args: ['-c', 'no_such_setting=1'] }), /exited with code 1 before it was ready\. Server log:\n.*no_such_setting/s)
+  await t.rejects(
+    startPostgres(t, { args: ['-c', 'no_such_setting=1'] }),
+    /exited with code 1 before it was ready\. Server log:\n.*no_such_setting/s
+  )
 })
 
 t.test('fails clearly when the binaries cannot be found or initdb fails', async (t) => {
   const path = process.env.PATH
-  t.teardown(() => { process.env.PATH = path })
+  t.teardown(() => {
+    process.env.PATH = path
+  })
 
   await t.test('neither pg_config nor initdb on PATH', async (t) => {
     process.env.PATH = '/nonexistent'
@@ -134,7 +164,9 @@ t.test('fails clearly when the binaries cannot be found or initdb fails', async 
 
   await t.test('no postgres in pg_config --bindir', async (t) => {
     const dir = await fakeBin(t)
-    const { stdout } = await execFileAsync('pg_config', ['--bindir'], { env: { ...process.env, PATH: String(path) } })
+    const { stdout } = await execFileAsync('pg_config', ['--bindir'], {
+      env: { ...process.env, PATH: String(path) }
+    })
     await symlink(join(stdout.trim(), 'initdb'), join(dir, 'initdb'))
     await t.rejects(startPostgres(t), /`postgres` is not in `pg_config --bindir`/)
   })

@@ -10,7 +10,11 @@ t.test('by default a real 3-master cluster with every slot assigned', async (t) 
 
   const slots = (await client.cluster('SLOTS')) as Array<[number, number, ...unknown[]]>
   t.equal(slots.length, 3, 'one slot range per master')
-  t.equal(slots.reduce((sum, [from, to]) => sum + to - from + 1, 0), 16384, 'all slots are covered')
+  t.equal(
+    slots.reduce((sum, [from, to]) => sum + to - from + 1, 0),
+    16384,
+    'all slots are covered'
+  )
 
   // Keys that hash to different slots land on different masters, and a cross-slot
   // multi-key command is refused: the property the plugins' key design must respect.
@@ -22,7 +26,11 @@ t.test('by default a real 3-master cluster with every slot assigned', async (t) 
 
   const ended = once(client, 'end').then(() => 'ended')
   await cluster.stop()
-  t.equal(await Promise.race([ended, sleep(5000, 'still open')]), 'ended', 'stop() disconnects the clients it made')
+  t.equal(
+    await Promise.race([ended, sleep(5000, 'still open')]),
+    'ended',
+    'stop() disconnects the clients it made'
+  )
 })
 
 t.test('refuses fewer than 3 masters', async (t) => {

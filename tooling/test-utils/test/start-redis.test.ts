@@ -3,7 +3,12 @@ import t from 'tap'
 import { startRedis } from '../src/index.js'
 
 function client(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 300, retryStrategy: () => 50 })
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    commandTimeout: 300,
+    retryStrategy: () => 50
+  })
   redis.on('error', () => {})
   return redis
 }
@@ -58,10 +63,15 @@ t.test('passes extra arguments to redis-server', async (t) => {
 t.test('fails clearly when redis-server is not on PATH', async (t) => {
   const path = process.env.PATH
   process.env.PATH = '/nonexistent'
-  t.teardown(() => { process.env.PATH = path })
+  t.teardown(() => {
+    process.env.PATH = path
+  })
   await t.rejects(startRedis(t), /`redis-server` is not on PATH/)
 })
 
 t.test('fails clearly when redis-server cannot start', async (t) => {
-  await t.rejects(startRedis(t, { args: ['--no-such-option', 'x'] }), /exited with code 1 before it was ready/)
+  await t.rejects(
+    startRedis(t, { args: ['--no-such-option', 'x'] }),
+    /exited with code 1 before it was ready/
+  )
 })

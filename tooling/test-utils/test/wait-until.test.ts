@@ -14,9 +14,22 @@ t.test('takes a synchronous check too', async (t) => {
 })
 
 t.test('times out naming what it waited for', async (t) => {
-  await t.rejects(waitUntil(async () => false, 'godot', 50, 5), /timed out after 50 ms waiting for godot$/)
+  await t.rejects(
+    waitUntil(async () => false, 'godot', 50, 5),
+    /timed out after 50 ms waiting for godot$/
+  )
 })
 
 t.test('the last error thrown by the check is in the message', async (t) => {
-  await t.rejects(waitUntil(async () => { throw new Error('connection refused') }, 'redis', 50, 5), /waiting for redis: connection refused/)
+  await t.rejects(
+    waitUntil(
+      async () => {
+        throw new Error('connection refused')
+      },
+      'redis',
+      50,
+      5
+    ),
+    /waiting for redis: connection refused/
+  )
 })

@@ -42,7 +42,10 @@ const USER_BY_KEY_HASH = statement<{ id: string }>('SELECT id FROM users WHERE a
  * so a flood of wrong keys is refused with 429 before it reaches Postgres, and a malformed
  * token never does.
  */
-async function authenticate(app: FastifyInstance, { database, adminToken, cacheTtlMs, limitByAddress }: AuthenticateOptions): Promise<void> {
+async function authenticate(
+  app: FastifyInstance,
+  { database, adminToken, cacheTtlMs, limitByAddress }: AuthenticateOptions
+): Promise<void> {
   const principals = new PrincipalCache({
     lookup: async (hash) => {
       const [user] = await database.run(USER_BY_KEY_HASH, [hash])

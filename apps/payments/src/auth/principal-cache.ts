@@ -1,5 +1,5 @@
 /** Who a request acts for. */
-export type Principal = { kind: 'admin', id: 'admin' } | { kind: 'user', id: string }
+export type Principal = { kind: 'admin'; id: 'admin' } | { kind: 'user'; id: string }
 
 interface Entry {
   /** Null: no user has this key. */
@@ -25,7 +25,7 @@ export class PrincipalCache {
   readonly #entries = new Map<string, Entry>()
   readonly #inFlight = new Map<string, Promise<Principal | null>>()
 
-  constructor (private readonly options: PrincipalCacheOptions) {}
+  constructor(private readonly options: PrincipalCacheOptions) {}
 
   /** The remembered answer (null: known to be no one's key), or undefined when a lookup is needed. */
   cached(apiKeyHash: string): Principal | null | undefined {
@@ -39,17 +39,21 @@ export class PrincipalCache {
   resolve(apiKeyHash: string): Promise<Principal | null> {
     let pending = this.#inFlight.get(apiKeyHash)
     if (pending === undefined) {
-      pending = this.options.lookup(apiKeyHash).then((principal) => {
-        this.#remember(apiKeyHash, principal)
-        return principal
-      }).finally(() => this.#inFlight.delete(apiKeyHash))
+      pending = this.options
+        .lookup(apiKeyHash)
+        .then((principal) => {
+          this.#remember(apiKeyHash, principal)
+          return principal
+        })
+        .finally(() => this.#inFlight.delete(apiKeyHash))
       this.#inFlight.set(apiKeyHash, pending)
     }
     return pending
   }
 
   #remember(apiKeyHash: string, principal: Principal | null): void {
-    if (this.#entries.size >= this.options.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string)
+    if (this.#entries.size >= this.options.maxEntries)
+      this.#entries.delete(this.#entries.keys().next().value as string)
     this.#entries.set(apiKeyHash, { principal, expiresAt: Date.now() + this.options.ttlMs })
   }
 }

@@ -32,17 +32,28 @@ const SEED_LOCK_ID = 7_466_233_002
 /** Stores a validated feed as the provider's newest, hence current, version. */
 export async function saveCatalogVersion(db: Db, feed: CatalogFeed): Promise<SavedCatalogVersion> {
   const payload: CatalogPayload = { version: feed.version, products: feed.products }
-  const [row] = await db.insert(catalogVersions)
+  const [row] = await db
+    .insert(catalogVersions)
     .values({ provider: feed.provider, version: feed.version, productCount: feed.products.length, payload })
     .returning({ createdAt: catalogVersions.createdAt })
   /* c8 ignore next -- INSERT … RETURNING of one row always answers with that row */
   if (row === undefined) throw new Error('INSERT INTO catalog_versions returned no row')
-  return { provider: feed.provider, version: feed.version, count: feed.products.length, updatedAt: row.createdAt.toISOString() }
+  return {
+    provider: feed.provider,
+    version: feed.version,
+    count: feed.products.length,
+    updatedAt: row.createdAt.toISOString()
+  }
 }
 
 /** The provider's newest stored version, or undefined when none was ever stored. */
 export async function loadCurrentCatalog(db: Db, provider: Provider): Promise<Catalog | undefined> {
-  const [row] = await db.select({ version: catalogVersions.version, payload: catalogVersions.payload, createdAt: catalogVersions.createdAt })
+  const [row] = await db
+    .select({
+      version: catalogVersions.version,
+      payload: catalogVersions.payload,
+      createdAt: catalogVersions.createdAt
+    })
     .from(catalogVersions)
     .where(eq(catalogVersions.provider, provider))
     .orderBy(desc(catalogVersions.seq))
@@ -72,7 +83,8 @@ export async function seedMissingCatalogs(db: Db, sourceDir?: string): Promise<S
 }
 
 async function hasCatalog(db: Db, provider: Provider): Promise<boolean> {
-  const rows = await db.select({ seq: catalogVersions.seq })
+  const rows = await db
+    .select({ seq: catalogVersions.seq })
     .from(catalogVersions)
     .where(eq(catalogVersions.provider, provider))
     .limit(1)

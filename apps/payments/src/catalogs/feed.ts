@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const PROVIDERS = ['flash', 'easypay'] as const
-export type Provider = typeof PROVIDERS[number]
+export type Provider = (typeof PROVIDERS)[number]
 
 export function isProvider(value: unknown): value is Provider {
   return (PROVIDERS as readonly unknown[]).includes(value)
@@ -46,7 +46,11 @@ const CURRENCY = /^[A-Z]{3}$/
 const MAX_REPORTED_PROBLEMS = 10
 
 export class CatalogFeedError extends Error {
-  constructor (readonly file: string, readonly problems: string[], options?: ErrorOptions) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+    options?: ErrorOptions
+  ) {
     const shown = problems.slice(0, MAX_REPORTED_PROBLEMS)
     const more = problems.length - shown.length
     super(`Catalog feed ${file}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`, options)
@@ -58,13 +62,19 @@ export class CatalogFeedError extends Error {
  * Reads `<sourceDir>/<provider>.json` and validates all of it, so a bad feed is refused
  * as a whole before anything is stored. Throws CatalogFeedError naming every problem.
  */
-export async function readFeed(provider: Provider, sourceDir: string = DEFAULT_CATALOG_SOURCE_DIR): Promise<CatalogFeed> {
+export async function readFeed(
+  provider: Provider,
+  sourceDir: string = DEFAULT_CATALOG_SOURCE_DIR
+): Promise<CatalogFeed> {
   const file = join(sourceDir, `${provider}.json`)
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    const problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`
+    const problem =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'does not exist'
+        : `cannot be read (${(err as Error).message})`
     throw new CatalogFeedError(file, [problem], { cause: err })
   }
   let parsed: unknown
@@ -82,8 +92,10 @@ export async function readFeed(provider: Provider, sourceDir: string = DEFAULT_C
 function feedProblems(feed: unknown, provider: Provider): string[] {
   if (!isObject(feed)) return ['the feed must be a JSON object']
   const problems: string[] = []
-  if (feed.provider !== provider) problems.push(`provider must be "${provider}", got ${JSON.stringify(feed.provider)}`)
-  if (!isText(feed.version, MAX_VERSION_LENGTH)) problems.push(`version must be a non-empty string of at most ${MAX_VERSION_LENGTH} characters`)
+  if (feed.provider !== provider)
+    problems.push(`provider must be "${provider}", got ${JSON.stringify(feed.provider)}`)
+  if (!isText(feed.version, MAX_VERSION_LENGTH))
+    problems.push(`version must be a non-empty string of at most ${MAX_VERSION_LENGTH} characters`)
   const products = feed.products
   if (!Array.isArray(products) || products.length === 0) {
     problems.push('products must be a non-empty array')
@@ -110,9 +122,12 @@ function productProblems(product: unknown, provider: Provider): string[] {
     problems.push('.id must be 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit')
   }
   if (!isText(product.name, 200)) problems.push('.name must be a non-empty string of at most 200 characters')
-  if (!isText(product.category, 64)) problems.push('.category must be a non-empty string of at most 64 characters')
-  if (typeof product.currency !== 'string' || !CURRENCY.test(product.currency)) problems.push('.currency must be an ISO 4217 code such as "ZAR"')
-  if (provider === 'easypay' && !isText(product.province, 64)) problems.push('.province must be a non-empty string of at most 64 characters')
+  if (!isText(product.category, 64))
+    problems.push('.category must be a non-empty string of at most 64 characters')
+  if (typeof product.currency !== 'string' || !CURRENCY.test(product.currency))
+    problems.push('.currency must be an ISO 4217 code such as "ZAR"')
+  if (provider === 'easypay' && !isText(product.province, 64))
+    problems.push('.province must be a non-empty string of at most 64 characters')
   problems.push(...amountProblems(product))
   return problems
 }
@@ -128,7 +143,8 @@ function amountProblems(product: Record<string, unknown>): string[] {
   const problems: string[] = []
   if (!isMinorUnits(minAmount)) problems.push('.minAmount must be a positive integer (minor units)')
   if (!isMinorUnits(maxAmount)) problems.push('.maxAmount must be a positive integer (minor units)')
-  if (problems.length === 0 && (minAmount as number) > (maxAmount as number)) problems.push('.minAmount must not exceed maxAmount')
+  if (problems.length === 0 && (minAmount as number) > (maxAmount as number))
+    problems.push('.minAmount must not exceed maxAmount')
   return problems
 }
 

@@ -45,7 +45,7 @@ export interface DatabaseOptions {
 /** The client gave up on Postgres: it did not answer within the deadline. */
 export class DatabaseDeadline extends Error {
   readonly code = 'DATABASE_DEADLINE'
-  constructor (deadlineMs: number) {
+  constructor(deadlineMs: number) {
     super(`Postgres did not answer within ${deadlineMs} ms`)
     this.name = 'DatabaseDeadline'
   }
@@ -91,7 +91,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) => {
       const query = client.unsafe(statement.text, params as never[], { prepare: true })
       try {
-        return await deadlines.bound(query) as unknown as Row[]
+        return (await deadlines.bound(query)) as unknown as Row[]
       } catch (error) {
         // Still queued for a connection: it must not run after its request was answered 503.
         if (error instanceof DatabaseDeadline) void query.cancel()
@@ -109,18 +109,26 @@ async function openPglite(dataDir: string, deadlines: Deadlines): Promise<Databa
   const client = new PGlite(dir)
   const db = drizzlePglite(client, { schema })
   return database(db, 'pglite', deadlines, {
-    run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) => (await client.query<Row>(statement.text, params as unknown[])).rows,
+    run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) =>
+      (await client.query<Row>(statement.text, params as unknown[])).rows,
     migrate: () => migrateEmbedded(db),
     close: () => client.close()
   })
 }
 
-function database(db: Db, kind: Database['kind'], deadlines: Deadlines, driver: Pick<Database, 'run' | 'migrate' | 'close'>): Database {
+function database(
+  db: Db,
+  kind: Database['kind'],
+  deadlines: Deadlines,
+  driver: Pick<Database, 'run' | 'migrate' | 'close'>
+): Database {
   return {
     db,
     kind,
     ...driver,
     bounded: (work) => deadlines.bound(work),
-    ping: async (timeoutMs) => { await deadlines.within(db.execute(sql`SELECT 1`), timeoutMs) }
+    ping: async (timeoutMs) => {
+      await deadlines.within(db.execute(sql`SELECT 1`), timeoutMs)
+    }
   }
 }

@@ -20,8 +20,25 @@ export function isUniqueViolation(error: unknown): boolean {
 
 // Connection-level failures: Postgres is down, restarting, overloaded or too slow.
 const UNAVAILABLE = new Set([
-  'DATABASE_DEADLINE', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
-  '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '57014'
+  'DATABASE_DEADLINE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '57014'
 ])
 
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -12,9 +12,21 @@ export interface HistoryPage {
  * A wallet's journal lines, newest first. The cursor is the position of the last line
  * returned, so pages stay stable while new lines are added at the top.
  */
-export async function walletHistory(db: Db, walletId: string, limit: number, before: number | undefined): Promise<HistoryPage> {
-  const rows = await db.select().from(journalEntries)
-    .where(and(eq(journalEntries.walletId, walletId), before === undefined ? undefined : lt(journalEntries.seq, before)))
+export async function walletHistory(
+  db: Db,
+  walletId: string,
+  limit: number,
+  before: number | undefined
+): Promise<HistoryPage> {
+  const rows = await db
+    .select()
+    .from(journalEntries)
+    .where(
+      and(
+        eq(journalEntries.walletId, walletId),
+        before === undefined ? undefined : lt(journalEntries.seq, before)
+      )
+    )
     .orderBy(desc(journalEntries.seq))
     .limit(limit + 1)
   const page = rows.slice(0, limit)

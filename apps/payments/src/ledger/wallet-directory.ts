@@ -9,7 +9,9 @@ export interface WalletFacts {
   currency: string
 }
 
-const WALLET_FACTS = statement<{ owner_id: string | null, currency: string }>('SELECT owner_id, currency FROM wallets WHERE id = $1')
+const WALLET_FACTS = statement<{ owner_id: string | null; currency: string }>(
+  'SELECT owner_id, currency FROM wallets WHERE id = $1'
+)
 
 /**
  * A wallet's owner and currency, cached in process: they never change, so the ownership check
@@ -19,7 +21,10 @@ const WALLET_FACTS = statement<{ owner_id: string | null, currency: string }>('S
 export class WalletDirectory {
   readonly #known = new Map<string, WalletFacts>()
 
-  constructor (private readonly database: Database, private readonly maxEntries = 100_000) {}
+  constructor(
+    private readonly database: Database,
+    private readonly maxEntries = 100_000
+  ) {}
 
   /** The facts of wallet `id` (a lower-case UUID), or undefined when there is no such wallet. */
   async facts(id: string): Promise<WalletFacts | undefined> {

@@ -29,7 +29,8 @@ const IDLE_CONNECTION_MS = 4000
 
 export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): ProviderPort {
   const base = new URL(url)
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`the provider URL must be http: or https:, got "${base.protocol}"`)
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new TypeError(`the provider URL must be http: or https:, got "${base.protocol}"`)
   // A trailing slash, so that "fulfilments" resolves below a base path such as /v1.
   base.pathname = base.pathname.replace(/\/?$/, '/')
   const secure = base.protocol === 'https:'
@@ -39,7 +40,12 @@ export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): Pro
   const send = secure ? httpsRequest : httpRequest
 
   /** One exchange: the JSON of a 2xx answer; rejects on anything else, saying why. */
-  function exchange(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+  function exchange(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal: AbortSignal
+  ): Promise<unknown> {
     // One signal for the caller's abort and the timeout: either destroys the request.
     const stop = new AbortController()
     const timer = setTimeout(() => stop.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
@@ -50,16 +56,24 @@ export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): Pro
     const payload = body === undefined ? undefined : JSON.stringify(body)
     return new Promise<unknown>((resolve, reject) => {
       // After an abort the error is a generic AbortError; the reason says which abort it was.
-      const fail = (err: Error) => reject(stop.signal.aborted ? stop.signal.reason as Error : err)
-      const request = send(new URL(path, base), {
-        method,
-        agent,
-        signal: stop.signal,
-        headers: {
-          accept: 'application/json',
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
+      const fail = (err: Error) => reject(stop.signal.aborted ? (stop.signal.reason as Error) : err)
+      const request = send(
+        new URL(path, base),
+        {
+          method,
+          agent,
+          signal: stop.signal,
+          headers: {
+            accept: 'application/json',
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
+          }
+        },
+        (response) => {
+          readAnswer(response).then(resolve, fail)
         }
-      }, (response) => { readAnswer(response).then(resolve, fail) })
+      )
       request.on('error', fail)
       request.end(payload)
     }).finally(() => {
@@ -68,9 +82,16 @@ export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): Pro
     })
   }
 
-  async function ask<T>(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal, conforms: (answer: unknown) => answer is T): Promise<T> {
+  async function ask<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+    conforms: (answer: unknown) => answer is T
+  ): Promise<T> {
     const answer = await exchange(method, path, body, signal)
-    if (!conforms(answer)) throw new Error(`the answer does not follow the protocol: ${JSON.stringify(answer).slice(0, 200)}`)
+    if (!conforms(answer))
+      throw new Error(`the answer does not follow the protocol: ${JSON.stringify(answer).slice(0, 200)}`)
     return answer
   }
 
@@ -82,7 +103,13 @@ export function createHttpProvider({ url, timeoutMs }: HttpProviderOptions): Pro
     },
 
     status(purchaseId: string, signal: AbortSignal): Promise<ProviderStatus> {
-      return ask('GET', `fulfilments/${encodeURIComponent(purchaseId)}`, undefined, signal, isProviderStatus).catch((err: Error) => {
+      return ask(
+        'GET',
+        `fulfilments/${encodeURIComponent(purchaseId)}`,
+        undefined,
+        signal,
+        isProviderStatus
+      ).catch((err: Error) => {
         throw new ProviderStatusUnavailable(purchaseId, err.message, { cause: err })
       })
     },

@@ -40,17 +40,27 @@ export function pricePurchase(catalog: Catalog, asked: PurchaseAsked): PricedPur
   if (product === undefined) throw new ProductNotFound(catalog.provider, catalog.version, asked.productId)
   const amount = amountOf(product, asked.amount)
   const recipient = checkRecipient(product.category, asked.recipient)
-  return { productId: product.id, catalogVersion: catalog.version, amount, currency: product.currency, recipient }
+  return {
+    productId: product.id,
+    catalogVersion: catalog.version,
+    amount,
+    currency: product.currency,
+    recipient
+  }
 }
 
 function amountOf(product: Product, asked: number | undefined): number {
   if (product.amount !== undefined) {
-    if (asked !== undefined && asked !== product.amount) throw new InvalidAmount(`Product ${product.id} costs exactly ${product.amount}; leave amount out or send that`)
+    if (asked !== undefined && asked !== product.amount)
+      throw new InvalidAmount(
+        `Product ${product.id} costs exactly ${product.amount}; leave amount out or send that`
+      )
     return product.amount
   }
   // The feed validation gives every product either an amount or both bounds.
   const min = product.minAmount as number
   const max = product.maxAmount as number
-  if (asked === undefined || asked < min || asked > max) throw new InvalidAmount(`Product ${product.id} needs an amount from ${min} to ${max}`)
+  if (asked === undefined || asked < min || asked > max)
+    throw new InvalidAmount(`Product ${product.id} needs an amount from ${min} to ${max}`)
   return asked
 }

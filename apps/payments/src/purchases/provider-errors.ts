@@ -5,7 +5,15 @@ import createError from '@fastify/error'
 // codes are for the log. 502: should one ever reach a client, the fault is upstream.
 
 /** `fulfil` got no certain answer: timeout, connection dropped or refused, non-2xx, malformed answer. */
-export const ProviderOutcomeUnknown = createError('PROVIDER_OUTCOME_UNKNOWN', 'The provider\'s outcome for purchase %s is unknown: %s', 502)
+export const ProviderOutcomeUnknown = createError(
+  'PROVIDER_OUTCOME_UNKNOWN',
+  "The provider's outcome for purchase %s is unknown: %s",
+  502
+)
 
 /** `status` got no usable answer; ask again later. */
-export const ProviderStatusUnavailable = createError('PROVIDER_STATUS_UNAVAILABLE', 'The provider could not be asked about purchase %s: %s', 502)
+export const ProviderStatusUnavailable = createError(
+  'PROVIDER_STATUS_UNAVAILABLE',
+  'The provider could not be asked about purchase %s: %s',
+  502
+)

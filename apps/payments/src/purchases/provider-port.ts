@@ -27,9 +27,9 @@ export interface Fulfilment {
 
 /** What the provider knows for certain about one purchase id. */
 export type ProviderOutcome =
-  | { status: 'fulfilled', fulfilment: Fulfilment }
+  | { status: 'fulfilled'; fulfilment: Fulfilment }
   /** Declined or failed for certain: the provider did not and will not fulfil this id. */
-  | { status: 'failed', failureCode: string }
+  | { status: 'failed'; failureCode: string }
 
 export type ProviderStatus =
   | ProviderOutcome

@@ -18,12 +18,15 @@ export const FulfilmentRequestSchema = Type.Object({
 })
 
 /** At least one field, and no other. */
-export const FulfilmentSchema = Type.Object({
-  pin: Type.Optional(Text),
-  serial: Type.Optional(Text),
-  token: Type.Optional(Text),
-  units: Type.Optional(Text)
-}, { additionalProperties: false, minProperties: 1 })
+export const FulfilmentSchema = Type.Object(
+  {
+    pin: Type.Optional(Text),
+    serial: Type.Optional(Text),
+    token: Type.Optional(Text),
+    units: Type.Optional(Text)
+  },
+  { additionalProperties: false, minProperties: 1 }
+)
 
 const Fulfilled = Type.Object({ status: Type.Literal('fulfilled'), fulfilment: FulfilmentSchema })
 const Failed = Type.Object({ status: Type.Literal('failed'), failureCode: Text })
@@ -37,7 +40,10 @@ export const ProviderStatusSchema = Type.Union([
   Type.Object({ status: Type.Literal('not-found') })
 ])
 
-const conforms = <T>(schema: TSchema) => (value: unknown): value is T => Value.Check(schema, value)
+const conforms =
+  <T>(schema: TSchema) =>
+  (value: unknown): value is T =>
+    Value.Check(schema, value)
 
 export const isFulfilmentRequest = conforms<FulfilmentRequest>(FulfilmentRequestSchema)
 export const isProviderOutcome = conforms<ProviderOutcome>(ProviderOutcomeSchema)

@@ -28,7 +28,10 @@ export interface PurchaseView {
   settledAt: string | null
 }
 
-export interface RecordPurchase extends Pick<PurchaseView, 'walletId' | 'provider' | 'productId' | 'catalogVersion' | 'amount' | 'currency' | 'recipient' | 'reference'> {
+export interface RecordPurchase extends Pick<
+  PurchaseView,
+  'walletId' | 'provider' | 'productId' | 'catalogVersion' | 'amount' | 'currency' | 'recipient' | 'reference'
+> {
   userId: string
   idempotencyKey: string
   fingerprint: string
@@ -45,10 +48,20 @@ interface SettledColumns {
   settled_at: Date | string | null
 }
 
-type PostOutcome = 'CREATED' | 'EXISTING' | 'WALLET_NOT_FOUND' | 'CURRENCY_MISMATCH' | 'LOCK_LOST' | 'INSUFFICIENT_FUNDS'
+type PostOutcome =
+  'CREATED' | 'EXISTING' | 'WALLET_NOT_FOUND' | 'CURRENCY_MISMATCH' | 'LOCK_LOST' | 'INSUFFICIENT_FUNDS'
 
 // The posting is post_purchase() and the settlement settle_purchase() (drizzle/0003_purchase_functions.sql).
-const POST_PURCHASE = statement<SettledColumns & { outcome: PostOutcome, purchase_id: string, request_fingerprint: string, catalog_version: string, amount: number, created_at: Date | string }>(
+const POST_PURCHASE = statement<
+  SettledColumns & {
+    outcome: PostOutcome
+    purchase_id: string
+    request_fingerprint: string
+    catalog_version: string
+    amount: number
+    created_at: Date | string
+  }
+>(
   'SELECT outcome, purchase_id, request_fingerprint, catalog_version, amount, status, fulfilment, failure_code, created_at, settled_at FROM post_purchase($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)'
 )
 const SETTLE_PURCHASE = statement<SettledColumns & { outcome: 'SETTLED' | 'ALREADY' | 'NOT_FOUND' }>(
@@ -68,8 +81,19 @@ export interface RecordedPurchase {
  */
 export async function recordPurchase(database: Database, input: RecordPurchase): Promise<RecordedPurchase> {
   const [row] = await database.run(POST_PURCHASE, [
-    input.userId, input.walletId, input.provider, input.productId, input.catalogVersion, input.amount, input.currency,
-    input.recipient, input.reference, input.idempotencyKey, input.fingerprint, input.fence ?? null, input.settleAfterMs
+    input.userId,
+    input.walletId,
+    input.provider,
+    input.productId,
+    input.catalogVersion,
+    input.amount,
+    input.currency,
+    input.recipient,
+    input.reference,
+    input.idempotencyKey,
+    input.fingerprint,
+    input.fence ?? null,
+    input.settleAfterMs
   ])
   /* c8 ignore next -- a function with OUT parameters always returns exactly one row */
   if (row === undefined) throw new Error('post_purchase returned no row')
@@ -93,11 +117,15 @@ export async function recordPurchase(database: Database, input: RecordPurchase):
           createdAt: new Date(row.created_at).toISOString()
         }
       }
-    case 'WALLET_NOT_FOUND': throw new WalletNotFound(input.walletId)
+    case 'WALLET_NOT_FOUND':
+      throw new WalletNotFound(input.walletId)
     // The route checks the currency (cached) before the posting; this is its backstop.
-    case 'CURRENCY_MISMATCH': throw new ProductCurrencyMismatch(input.currency, 'another currency')
-    case 'LOCK_LOST': throw new LockLostError(input.walletId)
-    case 'INSUFFICIENT_FUNDS': throw new InsufficientFunds()
+    case 'CURRENCY_MISMATCH':
+      throw new ProductCurrencyMismatch(input.currency, 'another currency')
+    case 'LOCK_LOST':
+      throw new LockLostError(input.walletId)
+    case 'INSUFFICIENT_FUNDS':
+      throw new InsufficientFunds()
   }
 }
 
@@ -106,16 +134,24 @@ export async function recordPurchase(database: Database, input: RecordPurchase):
  * fulfilment, or failed and refunded in the same statement. A purchase someone else settled
  * first keeps that settlement; the answer is the purchase's state either way.
  */
-export async function settlePurchase(database: Database, purchaseId: string, outcome: ProviderOutcome): Promise<Pick<PurchaseView, 'status' | 'fulfilment' | 'failureCode' | 'settledAt'>> {
+export async function settlePurchase(
+  database: Database,
+  purchaseId: string,
+  outcome: ProviderOutcome
+): Promise<Pick<PurchaseView, 'status' | 'fulfilment' | 'failureCode' | 'settledAt'>> {
   // jsonb as its text: both drivers pass a string parameter through as it is.
-  const [fulfilment, failureCode] = outcome.status === 'fulfilled' ? [JSON.stringify(outcome.fulfilment), null] : [null, outcome.failureCode]
+  const [fulfilment, failureCode] =
+    outcome.status === 'fulfilled' ? [JSON.stringify(outcome.fulfilment), null] : [null, outcome.failureCode]
   const [row] = await database.run(SETTLE_PURCHASE, [purchaseId, fulfilment, failureCode])
   /* c8 ignore next 2 -- settled purchases are never deleted, and a function with OUT parameters returns one row */
-  if (row === undefined || row.outcome === 'NOT_FOUND') throw new Error(`settle_purchase: no purchase ${purchaseId}`)
+  if (row === undefined || row.outcome === 'NOT_FOUND')
+    throw new Error(`settle_purchase: no purchase ${purchaseId}`)
   return settledView(row)
 }
 
-function settledView(row: SettledColumns): Pick<PurchaseView, 'status' | 'fulfilment' | 'failureCode' | 'settledAt'> {
+function settledView(
+  row: SettledColumns
+): Pick<PurchaseView, 'status' | 'fulfilment' | 'failureCode' | 'settledAt'> {
   return {
     status: row.status,
     fulfilment: row.fulfilment,
@@ -127,10 +163,12 @@ function settledView(row: SettledColumns): Pick<PurchaseView, 'status' | 'fulfil
 /** The owner's purchase; to anyone else it does not exist. */
 export async function visiblePurchase(db: Db, userId: string, id: string): Promise<PurchaseView> {
   const [row] = isId(id)
-    ? await db.select({ purchase: purchases }).from(purchases)
-      .innerJoin(wallets, eq(wallets.id, purchases.walletId))
-      .where(and(eq(purchases.id, id), eq(wallets.ownerId, userId)))
-      .limit(1)
+    ? await db
+        .select({ purchase: purchases })
+        .from(purchases)
+        .innerJoin(wallets, eq(wallets.id, purchases.walletId))
+        .where(and(eq(purchases.id, id), eq(wallets.ownerId, userId)))
+        .limit(1)
     : []
   if (row === undefined) throw new PurchaseNotFound(id)
   return purchaseView(row.purchase)
@@ -140,8 +178,17 @@ export async function visiblePurchase(db: Db, userId: string, id: string): Promi
  * The purchase a key already recorded, for a retry the catalog now refuses (the product gone,
  * its price changed): once recorded, a purchase stays the answer for its key. Error path only.
  */
-export async function purchaseOfKey(db: Db, userId: string, key: string, fingerprint: string): Promise<PurchaseView | undefined> {
-  const [row] = await db.select().from(purchases).where(and(eq(purchases.principal, userId), eq(purchases.idempotencyKey, key))).limit(1)
+export async function purchaseOfKey(
+  db: Db,
+  userId: string,
+  key: string,
+  fingerprint: string
+): Promise<PurchaseView | undefined> {
+  const [row] = await db
+    .select()
+    .from(purchases)
+    .where(and(eq(purchases.principal, userId), eq(purchases.idempotencyKey, key)))
+    .limit(1)
   if (row === undefined) return undefined
   sameRequest(row.requestFingerprint, fingerprint)
   return purchaseView(row)

@@ -14,12 +14,24 @@ export function checkRecipient(category: string, recipient: string | undefined):
   switch (category) {
     case 'airtime':
     case 'data':
-      return required(recipient, MOBILE, `A ${category} purchase needs the recipient's mobile number in E.164 form (+27 and 9 digits)`)
+      return required(
+        recipient,
+        MOBILE,
+        `A ${category} purchase needs the recipient's mobile number in E.164 form (+27 and 9 digits)`
+      )
     case 'electricity':
-      return required(recipient, METER, 'An electricity purchase needs the 11-digit meter number as its recipient')
+      return required(
+        recipient,
+        METER,
+        'An electricity purchase needs the 11-digit meter number as its recipient'
+      )
     default:
       if (recipient === undefined) return null
-      return required(recipient, MOBILE, 'A voucher\'s recipient, when given, is the mobile number its PIN is sent to, in E.164 form (+27 and 9 digits)')
+      return required(
+        recipient,
+        MOBILE,
+        "A voucher's recipient, when given, is the mobile number its PIN is sent to, in E.164 form (+27 and 9 digits)"
+      )
   }
 }
 

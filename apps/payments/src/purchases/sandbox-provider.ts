@@ -18,7 +18,8 @@ export function createSandboxProvider(options: SandboxProviderOptions = {}): Pro
   const sandbox = options.sandbox ?? new Sandbox({ delayMs: options.delayMs })
   return {
     async fulfil(request: FulfilmentRequest, signal: AbortSignal): Promise<ProviderOutcome> {
-      const unknown = (why: string, cause?: unknown) => new ProviderOutcomeUnknown(request.purchaseId, why, { cause })
+      const unknown = (why: string, cause?: unknown) =>
+        new ProviderOutcomeUnknown(request.purchaseId, why, { cause })
       if (signal.aborted) throw unknown('aborted before sending', signal.reason)
       let onAbort!: () => void
       const aborted = new Promise<never>((_resolve, reject) => {
@@ -26,9 +27,16 @@ export function createSandboxProvider(options: SandboxProviderOptions = {}): Pro
         signal.addEventListener('abort', onAbort, { once: true })
       })
       try {
-        const reply = await Promise.race([sandbox.receive(request).catch((err: unknown) => { throw unknown((err as Error).message, err) }), aborted])
-        if (reply.delivery === 'answer-lost') throw unknown('the connection dropped after the request was sent')
-        if (reply.delivery === 'never-reached') throw unknown('the connection dropped before the request arrived')
+        const reply = await Promise.race([
+          sandbox.receive(request).catch((err: unknown) => {
+            throw unknown((err as Error).message, err)
+          }),
+          aborted
+        ])
+        if (reply.delivery === 'answer-lost')
+          throw unknown('the connection dropped after the request was sent')
+        if (reply.delivery === 'never-reached')
+          throw unknown('the connection dropped before the request arrived')
         return reply.outcome
       } finally {
         signal.removeEventListener('abort', onAbort)

@@ -27,7 +27,11 @@ export interface SandboxServer {
   close(): Promise<void>
 }
 
-export async function startSandboxServer({ sandbox, host = '127.0.0.1', port = 0 }: SandboxServerOptions): Promise<SandboxServer> {
+export async function startSandboxServer({
+  sandbox,
+  host = '127.0.0.1',
+  port = 0
+}: SandboxServerOptions): Promise<SandboxServer> {
   const server = createServer((request, response) => {
     route(sandbox, request, response).catch(() => response.destroy())
   })
@@ -39,11 +43,12 @@ export async function startSandboxServer({ sandbox, host = '127.0.0.1', port = 0
   const hostInUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return {
     url: `http://${hostInUrl}:${address.port}`,
-    close: () => new Promise<void>((resolve) => {
-      sandbox.close()
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
+    close: () =>
+      new Promise<void>((resolve) => {
+        sandbox.close()
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
   }
 }
 
@@ -53,7 +58,8 @@ async function route(sandbox: Sandbox, request: IncomingMessage, response: Serve
   const statusPath = /^\/fulfilments\/([^/]+)$/.exec(path)
   if (request.method === 'GET' && statusPath !== null) {
     const purchaseId = decoded(statusPath[1] as string)
-    if (purchaseId === undefined) return send(response, 400, { error: 'the purchase id is not valid percent-encoding' })
+    if (purchaseId === undefined)
+      return send(response, 400, { error: 'the purchase id is not valid percent-encoding' })
     return send(response, 200, sandbox.status(purchaseId))
   }
   send(response, 404, { error: `no route ${request.method} ${path}` })
@@ -61,7 +67,8 @@ async function route(sandbox: Sandbox, request: IncomingMessage, response: Serve
 
 async function fulfil(sandbox: Sandbox, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const body = await readJson(request)
-  if (!isFulfilmentRequest(body)) return send(response, 400, { error: 'the body is not a fulfilment request' })
+  if (!isFulfilmentRequest(body))
+    return send(response, 400, { error: 'the body is not a fulfilment request' })
   // Rejects only when the sandbox closes before a late fulfilment: the socket is destroyed (route's catch).
   const reply = await sandbox.receive(body)
   if (reply.delivery === 'answer') return send(response, 200, reply.outcome)
@@ -97,6 +104,9 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 
 function send(response: ServerResponse, statusCode: number, body: unknown): void {
   const text = JSON.stringify(body)
-  response.writeHead(statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  response.writeHead(statusCode, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text)
+  })
   response.end(text)
 }

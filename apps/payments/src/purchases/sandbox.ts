@@ -22,14 +22,14 @@ export const DEFAULT_SANDBOX_DELAY_MS = 5000
  * are the transport faults an adapter reproduces (in process: reject; over HTTP: destroy the socket).
  */
 export type SandboxReply =
-  | { delivery: 'answer', outcome: ProviderOutcome }
+  | { delivery: 'answer'; outcome: ProviderOutcome }
   | { delivery: 'answer-lost' }
   | { delivery: 'never-reached' }
 
 /** One purchase id as the sandbox knows it: being fulfilled (the late recipient) or settled. */
 type SandboxRecord =
-  | { state: 'processing', outcome: Promise<ProviderOutcome>, abandon: (why: Error) => void }
-  | { state: 'settled', outcome: ProviderOutcome }
+  | { state: 'processing'; outcome: Promise<ProviderOutcome>; abandon: (why: Error) => void }
+  | { state: 'settled'; outcome: ProviderOutcome }
 
 export interface SandboxOptions {
   /** How long the late recipient takes (SANDBOX_DELAY_MS). */
@@ -46,7 +46,7 @@ export class Sandbox {
   #fulfilments = 0
   #closed = false
 
-  constructor (options: SandboxOptions = {}) {
+  constructor(options: SandboxOptions = {}) {
     this.delayMs = options.delayMs ?? DEFAULT_SANDBOX_DELAY_MS
   }
 
@@ -107,7 +107,8 @@ export class Sandbox {
 
   #decide(request: FulfilmentRequest): ProviderOutcome {
     if (request.recipient === SandboxRecipients.declined) return { status: 'failed', failureCode: 'DECLINED' }
-    if (request.recipient === SandboxRecipients.fails) return { status: 'failed', failureCode: 'PROVIDER_ERROR' }
+    if (request.recipient === SandboxRecipients.fails)
+      return { status: 'failed', failureCode: 'PROVIDER_ERROR' }
     this.#fulfilments++
     return { status: 'fulfilled', fulfilment: madeUpFulfilment(request) }
   }
@@ -119,11 +120,16 @@ export class Sandbox {
  * a serial. The kind is read from the catalogs' ids (`flash-<network>-airtime-…`, `…-data-…`).
  */
 function madeUpFulfilment(request: FulfilmentRequest): Fulfilment {
-  const digits = BigInt(`0x${createHash('sha256').update(request.purchaseId).digest('hex')}`).toString().padStart(40, '0')
+  const digits = BigInt(`0x${createHash('sha256').update(request.purchaseId).digest('hex')}`)
+    .toString()
+    .padStart(40, '0')
   const serial = `SBX${digits.slice(0, 12)}`
   if (request.provider === 'easypay') {
     // A made-up tariff of R2.50 per kWh.
-    return { token: digits.slice(12, 32).replace(/(\d{4})(?=\d)/g, '$1-'), units: `${(request.amount / 250).toFixed(1)} kWh` }
+    return {
+      token: digits.slice(12, 32).replace(/(\d{4})(?=\d)/g, '$1-'),
+      units: `${(request.amount / 250).toFixed(1)} kWh`
+    }
   }
   if (/-(airtime|data)-/.test(request.productId)) return { serial }
   return { pin: digits.slice(12, 28), serial }

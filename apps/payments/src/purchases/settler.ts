@@ -58,7 +58,7 @@ export class Settler {
   #timer: NodeJS.Timeout | undefined
   #pass: Promise<void> = Promise.resolve()
 
-  constructor (options: SettlerOptions) {
+  constructor(options: SettlerOptions) {
     this.#options = { maxBackoffSeconds: 60, batchSize: 20, ...options }
   }
 
@@ -99,11 +99,17 @@ export class Settler {
   async #settleLocked(purchase: DuePurchase): Promise<void> {
     const { locks, log } = this.#options
     try {
-      await locks.withLock(`purchase:${purchase.id}`, () => this.#settleOne(purchase), { waitMs: 0, signal: this.#stopping.signal })
+      await locks.withLock(`purchase:${purchase.id}`, () => this.#settleOne(purchase), {
+        waitMs: 0,
+        signal: this.#stopping.signal
+      })
     } catch (error) {
       // Busy means another instance is working it; anything else is logged and asked again later.
       if ((error as { code?: string }).code !== 'CONCURRENT_REQUEST' && !this.#stopping.signal.aborted) {
-        log.warn({ err: error, purchaseId: purchase.id }, 'settler: cannot settle a purchase now; trying again later')
+        log.warn(
+          { err: error, purchaseId: purchase.id },
+          'settler: cannot settle a purchase now; trying again later'
+        )
       }
     }
   }
@@ -112,10 +118,16 @@ export class Settler {
     const { database, provider, providerTimeoutMs, settleMaxSeconds, maxBackoffSeconds, log } = this.#options
     let status: ProviderStatus | undefined
     try {
-      status = await provider.status(purchase.id, AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(providerTimeoutMs)]))
+      status = await provider.status(
+        purchase.id,
+        AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(providerTimeoutMs)])
+      )
     } catch (error) {
       if (this.#stopping.signal.aborted) return
-      log.warn({ err: error, purchaseId: purchase.id }, 'settler: the provider cannot say what became of a purchase now')
+      log.warn(
+        { err: error, purchaseId: purchase.id },
+        'settler: the provider cannot say what became of a purchase now'
+      )
     }
     const overdue = purchase.age_seconds >= settleMaxSeconds
     if (status?.status === 'fulfilled' || status?.status === 'failed') {
@@ -124,7 +136,15 @@ export class Settler {
       // Only now is "never received" final: before the deadline the request may still be on its way.
       await settlePurchase(database, purchase.id, { status: 'failed', failureCode: NEVER_RECEIVED })
     } else {
-      if (overdue) log.error({ purchaseId: purchase.id, ageSeconds: Math.round(purchase.age_seconds), providerStatus: status?.status }, 'settler: a purchase is pending past PURCHASE_SETTLE_MAX_SECONDS and the provider cannot confirm it was never fulfilled')
+      if (overdue)
+        log.error(
+          {
+            purchaseId: purchase.id,
+            ageSeconds: Math.round(purchase.age_seconds),
+            providerStatus: status?.status
+          },
+          'settler: a purchase is pending past PURCHASE_SETTLE_MAX_SECONDS and the provider cannot confirm it was never fulfilled'
+        )
       await database.run(POSTPONE, [purchase.id, maxBackoffSeconds, settleMaxSeconds])
     }
   }

@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify'
 /** The authenticated principal's id; routes with `access` other than public always have one. */
 export function principalId(request: FastifyRequest): string {
   /* c8 ignore next -- the authenticate hook refuses the request before a handler could see this */
-  if (request.principal === null) throw new Error('route without access control reached an authenticated handler')
+  if (request.principal === null)
+    throw new Error('route without access control reached an authenticated handler')
   return request.principal.id
 }
 
@@ -11,7 +12,7 @@ export function principalId(request: FastifyRequest): string {
  * The Idempotency-Key and request fingerprint, written into the money rows so the database
  * enforces exactly-once even when the Redis record is gone.
  */
-export function idempotencyOf(request: FastifyRequest): { key: string, fingerprint: string } {
+export function idempotencyOf(request: FastifyRequest): { key: string; fingerprint: string } {
   /* c8 ignore next -- idempotent routes require the key; the plugin answers 400 without one */
   if (request.idempotency === null) throw new Error('idempotent route reached without an Idempotency-Key')
   return { key: request.idempotency.key, fingerprint: request.idempotency.fingerprint }

@@ -21,7 +21,11 @@ export function testConfig(env: Record<string, string | undefined>): Config {
 }
 
 /** Builds an instance, readies it and closes it at teardown. */
-export async function startApp(t: Teardown, env: Record<string, string | undefined>, options: Omit<BuildOptions, 'logger'> = {}): Promise<FastifyInstance> {
+export async function startApp(
+  t: Teardown,
+  env: Record<string, string | undefined>,
+  options: Omit<BuildOptions, 'logger'> = {}
+): Promise<FastifyInstance> {
   const app = await buildApp(testConfig(env), { logger: false, ...options })
   t.teardown(() => app.close())
   await app.ready()

@@ -12,7 +12,9 @@ import { LEDGER_INVARIANTS } from './ledger-invariant-queries.js'
 export async function checkLedger(t: Test, db: Db): Promise<void> {
   for (const invariant of LEDGER_INVARIANTS) {
     const result = await db.execute(sql.raw(invariant.query))
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, unknown>>
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<
+      Record<string, unknown>
+    >
     t.same(rows, [], invariant.name)
   }
 }

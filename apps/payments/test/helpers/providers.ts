@@ -7,8 +7,19 @@ import { createSandboxProvider } from '../../src/purchases/sandbox-provider.js'
 import { startSandboxServer, type SandboxServer } from '../../src/purchases/sandbox-server.js'
 
 /** A fulfilment request for an R10 Vodacom airtime to `recipient`, under a new purchase id. */
-export function purchase(recipient: string | null, overrides: Partial<FulfilmentRequest> = {}): FulfilmentRequest {
-  return { purchaseId: randomUUID(), provider: 'flash', productId: 'flash-vodacom-airtime-10', amount: 1000, currency: 'ZAR', recipient, ...overrides }
+export function purchase(
+  recipient: string | null,
+  overrides: Partial<FulfilmentRequest> = {}
+): FulfilmentRequest {
+  return {
+    purchaseId: randomUUID(),
+    provider: 'flash',
+    productId: 'flash-vodacom-airtime-10',
+    amount: 1000,
+    currency: 'ZAR',
+    recipient,
+    ...overrides
+  }
 }
 
 /** A signal that never aborts. */
@@ -36,7 +47,11 @@ export async function sandboxServer(t: Teardown, sandbox: Sandbox): Promise<Sand
 }
 
 /** The sandbox behind its HTTP server, through the HTTP provider. */
-export async function overHttpRig(t: Teardown, delayMs: number, timeoutMs = 30_000): Promise<Rig & { server: SandboxServer }> {
+export async function overHttpRig(
+  t: Teardown,
+  delayMs: number,
+  timeoutMs = 30_000
+): Promise<Rig & { server: SandboxServer }> {
   const sandbox = new Sandbox({ delayMs })
   const server = await sandboxServer(t, sandbox)
   const provider = createHttpProvider({ url: server.url, timeoutMs })

@@ -1,4 +1,10 @@
-import type { Fulfilment, FulfilmentRequest, ProviderOutcome, ProviderPort, ProviderStatus } from '../../src/purchases/provider-port.js'
+import type {
+  Fulfilment,
+  FulfilmentRequest,
+  ProviderOutcome,
+  ProviderPort,
+  ProviderStatus
+} from '../../src/purchases/provider-port.js'
 
 /**
  * A test-only provider in process, shared by every app instance of a test the way one real
@@ -40,26 +46,34 @@ export class ScriptableProvider implements ProviderPort {
   /** The callers `hangsAfter` never answered, so a test can let them go at its end. */
   readonly #hung: Array<(error: Error) => void> = []
 
-  constructor (private readonly lateMs = 300) {}
+  constructor(private readonly lateMs = 300) {}
 
   async fulfil(request: FulfilmentRequest, signal: AbortSignal): Promise<ProviderOutcome> {
     this.fulfilCalls.push(request.purchaseId)
     const known = this.#outcomes.get(request.purchaseId)
     if (known !== undefined && known.status !== 'processing' && known.status !== 'not-found') return known
     switch (request.recipient) {
-      case RECIPIENT.declined: return this.#settle(request.purchaseId, { status: 'failed', failureCode: 'DECLINED' })
-      case RECIPIENT.fails: return this.#settle(request.purchaseId, { status: 'failed', failureCode: 'PROVIDER_ERROR' })
-      case RECIPIENT.neverReached: throw new Error('connection reset before the request was sent')
-      case RECIPIENT.malformed: return this.#settle(request.purchaseId, { status: 'failed' } as ProviderOutcome)
+      case RECIPIENT.declined:
+        return this.#settle(request.purchaseId, { status: 'failed', failureCode: 'DECLINED' })
+      case RECIPIENT.fails:
+        return this.#settle(request.purchaseId, { status: 'failed', failureCode: 'PROVIDER_ERROR' })
+      case RECIPIENT.neverReached:
+        throw new Error('connection reset before the request was sent')
+      case RECIPIENT.malformed:
+        return this.#settle(request.purchaseId, { status: 'failed' } as ProviderOutcome)
       case RECIPIENT.droppedAfter:
         this.#fulfil(request.purchaseId)
         throw new Error('socket hang up')
       case RECIPIENT.hangsAfter:
         this.#fulfil(request.purchaseId)
-        return new Promise<never>((_resolve, reject) => { this.#hung.push(reject) })
+        return new Promise<never>((_resolve, reject) => {
+          this.#hung.push(reject)
+        })
       case RECIPIENT.late: {
         this.#outcomes.set(request.purchaseId, { status: 'processing' })
-        const done = new Promise<ProviderOutcome>((resolve) => setTimeout(() => resolve(this.#fulfil(request.purchaseId)), this.lateMs))
+        const done = new Promise<ProviderOutcome>((resolve) =>
+          setTimeout(() => resolve(this.#fulfil(request.purchaseId)), this.lateMs)
+        )
         return new Promise<ProviderOutcome>((resolve, reject) => {
           signal.addEventListener('abort', () => reject(signal.reason), { once: true })
           void done.then(resolve)
@@ -77,7 +91,9 @@ export class ScriptableProvider implements ProviderPort {
     this.statusCalls.push(purchaseId)
     if (this.unreachable) throw new Error('provider unreachable')
     if (this.statusHangs) {
-      return new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
+      return new Promise<never>((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      )
     }
     await this.beforeAnswer?.('status')
     return this.#outcomes.get(purchaseId) ?? { status: 'not-found' }
@@ -99,7 +115,10 @@ export class ScriptableProvider implements ProviderPort {
 
   #fulfil(purchaseId: string): ProviderOutcome {
     this.fulfilments.set(purchaseId, this.fulfilmentsOf(purchaseId) + 1)
-    const fulfilment: Fulfilment = { pin: purchaseId.replaceAll('-', '').slice(0, 16), serial: `SN-${purchaseId.slice(0, 8)}` }
+    const fulfilment: Fulfilment = {
+      pin: purchaseId.replaceAll('-', '').slice(0, 16),
+      serial: `SN-${purchaseId.slice(0, 8)}`
+    }
     return this.#settle(purchaseId, { status: 'fulfilled', fulfilment })
   }
 

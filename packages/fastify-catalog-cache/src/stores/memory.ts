@@ -56,7 +56,9 @@ export class MemoryCatalogCacheStore implements CatalogCacheStore {
     this.#channel.on('message', onMessage)
     return {
       subscribed: async () => true,
-      close: async () => { this.#channel.off('message', onMessage) }
+      close: async () => {
+        this.#channel.off('message', onMessage)
+      }
     }
   }
 

@@ -1,4 +1,9 @@
-import { RedisSubscriber, type RedisClient, type Subscription, type SubscriptionListener } from '@moolah/plugin-kit'
+import {
+  RedisSubscriber,
+  type RedisClient,
+  type Subscription,
+  type SubscriptionListener
+} from '@moolah/plugin-kit'
 import type { CatalogCacheStore } from './store.js'
 
 export interface RedisCatalogCacheStoreOptions {
@@ -54,8 +59,19 @@ interface CatalogCacheCommands {
   publish(channel: string, message: string): Promise<number>
   catalogCacheLock(lock: string, generation: string, token: string, leaseMs: number): Promise<number>
   catalogCacheUnlock(lock: string, token: string): Promise<number>
-  catalogCacheWrite(entry: string, generation: string, expected: number, payload: string, ttlMs: number): Promise<number>
-  catalogCacheInvalidate(entry: string, generation: string, lock: string, keepEntry: '1' | '0'): Promise<number>
+  catalogCacheWrite(
+    entry: string,
+    generation: string,
+    expected: number,
+    payload: string,
+    ttlMs: number
+  ): Promise<number>
+  catalogCacheInvalidate(
+    entry: string,
+    generation: string,
+    lock: string,
+    keepEntry: '1' | '0'
+  ): Promise<number>
 }
 
 const SUBSCRIBER_CONNECTION_NAME = 'moolah-catalog-cache-subscriber'
@@ -78,7 +94,12 @@ export class RedisCatalogCacheStore implements CatalogCacheStore {
   }
 
   async lock(name: string, token: string, leaseMs: number): Promise<number | undefined> {
-    const generation = await this.#redis.catalogCacheLock(this.#key(name, 'lock'), this.#key(name, 'generation'), token, leaseMs)
+    const generation = await this.#redis.catalogCacheLock(
+      this.#key(name, 'lock'),
+      this.#key(name, 'generation'),
+      token,
+      leaseMs
+    )
     return generation < 0 ? undefined : generation
   }
 
@@ -87,11 +108,24 @@ export class RedisCatalogCacheStore implements CatalogCacheStore {
   }
 
   async write(name: string, generation: number, payload: string, ttlMs: number): Promise<boolean> {
-    return (await this.#redis.catalogCacheWrite(this.#key(name, 'entry'), this.#key(name, 'generation'), generation, payload, Math.ceil(ttlMs))) === 1
+    return (
+      (await this.#redis.catalogCacheWrite(
+        this.#key(name, 'entry'),
+        this.#key(name, 'generation'),
+        generation,
+        payload,
+        Math.ceil(ttlMs)
+      )) === 1
+    )
   }
 
   async invalidate(name: string, keepEntry: boolean): Promise<number> {
-    return this.#redis.catalogCacheInvalidate(this.#key(name, 'entry'), this.#key(name, 'generation'), this.#key(name, 'lock'), keepEntry ? '1' : '0')
+    return this.#redis.catalogCacheInvalidate(
+      this.#key(name, 'entry'),
+      this.#key(name, 'generation'),
+      this.#key(name, 'lock'),
+      keepEntry ? '1' : '0'
+    )
   }
 
   async publish(message: string): Promise<void> {
@@ -100,7 +134,12 @@ export class RedisCatalogCacheStore implements CatalogCacheStore {
 
   /** A dedicated connection (on a Cluster, to one master), opened now and closed by the subscription's close(). */
   subscribe(listener: SubscriptionListener): Subscription {
-    return new RedisSubscriber({ redis: this.#redis, channel: this.#channel, connectionName: SUBSCRIBER_CONNECTION_NAME, listener })
+    return new RedisSubscriber({
+      redis: this.#redis,
+      channel: this.#channel,
+      connectionName: SUBSCRIBER_CONNECTION_NAME,
+      listener
+    })
   }
 
   #key(name: string, part: 'entry' | 'generation' | 'lock'): string {

@@ -28,4 +28,12 @@ export interface CatalogCacheStore {
   subscribe(listener: SubscriptionListener): Subscription
 }
 
-export const STORE_METHODS = ['read', 'lock', 'unlock', 'write', 'invalidate', 'publish', 'subscribe'] as const
+export const STORE_METHODS = [
+  'read',
+  'lock',
+  'unlock',
+  'write',
+  'invalidate',
+  'publish',
+  'subscribe'
+] as const

@@ -7,11 +7,20 @@ import { catalogCache, type CatalogCacheEvent, type CatalogCacheOptions } from '
 export type StoreFactory = (t: Teardown) => Promise<() => CatalogCacheOptions>
 
 /** A catalog the size and shape of a provider feed (~30 KB). */
-export function sampleCatalog(version: number, products = 200): { provider: string, version: number, products: Array<Record<string, unknown>> } {
+export function sampleCatalog(
+  version: number,
+  products = 200
+): { provider: string; version: number; products: Array<Record<string, unknown>> } {
   return {
     provider: 'flash',
     version,
-    products: Array.from({ length: products }, (_, i) => ({ id: `p-${i}`, name: `Voucher ${i} of ${version}`, category: 'airtime', currency: 'ZAR', amount: 1000 + i }))
+    products: Array.from({ length: products }, (_, i) => ({
+      id: `p-${i}`,
+      name: `Voucher ${i} of ${version}`,
+      category: 'airtime',
+      currency: 'ZAR',
+      amount: 1000 + i
+    }))
   }
 }
 
@@ -36,7 +45,9 @@ export class CountingLoader {
   /** Holds every load until the returned function is called. */
   hold(): () => void {
     let release!: () => void
-    this.gate = new Promise((resolve) => { release = resolve })
+    this.gate = new Promise((resolve) => {
+      release = resolve
+    })
     return () => {
       this.gate = undefined
       release()
@@ -52,10 +63,29 @@ export interface AppOptions extends CatalogCacheOptions {
 export async function createApp(t: Teardown, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify()
   const { events, ...pluginOptions } = options
-  await app.register(catalogCache, { jitter: 0, ...pluginOptions, ...(events === undefined ? {} : { onEvent: (event) => { events.push(event) } }) })
-  app.get<{ Params: { name: string } }>('/catalog/:name', {
-    config: { catalogCache: (request) => (app.catalogCache.has((request.params as { name: string }).name) ? (request.params as { name: string }).name : undefined) }
-  }, async (_request, reply) => reply.code(404).send({ code: 'NOT_FOUND' }))
+  await app.register(catalogCache, {
+    jitter: 0,
+    ...pluginOptions,
+    ...(events === undefined
+      ? {}
+      : {
+          onEvent: (event) => {
+            events.push(event)
+          }
+        })
+  })
+  app.get<{ Params: { name: string } }>(
+    '/catalog/:name',
+    {
+      config: {
+        catalogCache: (request) =>
+          app.catalogCache.has((request.params as { name: string }).name)
+            ? (request.params as { name: string }).name
+            : undefined
+      }
+    },
+    async (_request, reply) => reply.code(404).send({ code: 'NOT_FOUND' })
+  )
   t.teardown(() => app.close())
   return app
 }

@@ -14,7 +14,8 @@ export const naive: Candidate = async ({ app, prefix, redisUrl, handler }) => {
     const cached = await redis.get(key)
     if (cached === 'processing') return reply.code(409).send({ error: 'in progress' })
     if (cached !== null) return reply.send(JSON.parse(cached))
-    if ((await redis.set(key, 'processing', 'EX', 86400, 'NX')) === null) return reply.code(409).send({ error: 'in progress' })
+    if ((await redis.set(key, 'processing', 'EX', 86400, 'NX')) === null)
+      return reply.code(409).send({ error: 'in progress' })
     claimed.set(request, key)
   })
   app.addHook('onSend', async (request, reply, payload) => {
@@ -25,5 +26,7 @@ export const naive: Candidate = async ({ app, prefix, redisUrl, handler }) => {
     return payload
   })
   app.post('/transfers', handler)
-  return async () => { redis.disconnect() }
+  return async () => {
+    redis.disconnect()
+  }
 }

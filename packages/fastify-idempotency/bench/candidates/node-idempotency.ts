@@ -9,7 +9,12 @@ export const nodeIdempotency: Candidate = async ({ app, prefix, redisUrl, handle
   await storage.connect()
   const idempotency = new Idempotency(storage, { cacheKeyPrefix: prefix })
   const claimed = new WeakSet<FastifyRequest>()
-  const params = (request: FastifyRequest) => ({ method: request.method, headers: request.headers, body: request.body as Record<string, unknown>, path: request.url })
+  const params = (request: FastifyRequest) => ({
+    method: request.method,
+    headers: request.headers,
+    body: request.body as Record<string, unknown>,
+    path: request.url
+  })
   app.addHook('preHandler', async (request, reply) => {
     try {
       const cached = await idempotency.onRequest(params(request))
@@ -20,9 +25,15 @@ export const nodeIdempotency: Candidate = async ({ app, prefix, redisUrl, handle
     }
   })
   app.addHook('onSend', async (request, reply, payload) => {
-    if (claimed.has(request)) await idempotency.onResponse(params(request), { body: payload, additional: { status: reply.statusCode } })
+    if (claimed.has(request))
+      await idempotency.onResponse(params(request), {
+        body: payload,
+        additional: { status: reply.statusCode }
+      })
     return payload
   })
   app.post('/transfers', handler)
-  return async () => { await storage.disconnect() }
+  return async () => {
+    await storage.disconnect()
+  }
 }

@@ -7,5 +7,7 @@ export const plugin: Candidate = async ({ app, prefix, redisUrl, handler }) => {
   const redis = new Redis(redisUrl)
   await app.register(idempotency, { redis, prefix, scope: (request) => String(request.headers['x-user']) })
   app.post('/transfers', handler)
-  return async () => { redis.disconnect() }
+  return async () => {
+    redis.disconnect()
+  }
 }

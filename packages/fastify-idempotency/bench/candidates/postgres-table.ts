@@ -14,14 +14,20 @@ export const postgresTable: Candidate = async ({ app, databaseUrl, handler, coun
   app.addHook('preHandler', async (request, reply) => {
     const scope = String(request.headers['x-user'])
     const key = String(request.headers['idempotency-key'])
-    const claimed = await sql`INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES (${scope}, ${key}, ${JSON.stringify(request.body)}) ON CONFLICT DO NOTHING RETURNING 1`
+    const claimed =
+      await sql`INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES (${scope}, ${key}, ${JSON.stringify(request.body)}) ON CONFLICT DO NOTHING RETURNING 1`
     if (claimed.length === 1) return void claimedRequests.add(request)
-    const [row] = await sql`SELECT status_code, body FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`
+    const [row] =
+      await sql`SELECT status_code, body FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`
     if (row?.status_code == null) return reply.code(409).send({ error: 'in progress' })
-    return reply.code(row.status_code as number).type('application/json').send(row.body)
+    return reply
+      .code(row.status_code as number)
+      .type('application/json')
+      .send(row.body)
   })
   app.addHook('onSend', async (request, reply, payload) => {
-    if (claimedRequests.has(request)) await sql`UPDATE idempotency_keys SET status_code = ${reply.statusCode}, body = ${String(payload)} WHERE scope = ${String(request.headers['x-user'])} AND key = ${String(request.headers['idempotency-key'])}`
+    if (claimedRequests.has(request))
+      await sql`UPDATE idempotency_keys SET status_code = ${reply.statusCode}, body = ${String(payload)} WHERE scope = ${String(request.headers['x-user'])} AND key = ${String(request.headers['idempotency-key'])}`
     return payload
   })
   app.post('/transfers', handler)

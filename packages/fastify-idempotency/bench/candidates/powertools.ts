@@ -15,11 +15,18 @@ export const powertools: Candidate = async ({ app, redisUrl, prefix }) => {
   const config = new IdempotencyConfig({ eventKeyJmesPath: 'key' })
   // Outside Lambda there is no context: a stand-in gives the in-progress record a 30 s expiry
   // (like our lease) and avoids a console warning on every call.
-  config.registerLambdaContext({ getRemainingTimeInMillis: () => 30_000 } as Parameters<IdempotencyConfig['registerLambdaContext']>[0])
-  const transfer = makeIdempotent(async (event: { key: string, body: unknown }) => ({ id: event.key, body: event.body }), { persistenceStore, keyPrefix: prefix, config })
+  config.registerLambdaContext({ getRemainingTimeInMillis: () => 30_000 } as Parameters<
+    IdempotencyConfig['registerLambdaContext']
+  >[0])
+  const transfer = makeIdempotent(
+    async (event: { key: string; body: unknown }) => ({ id: event.key, body: event.body }),
+    { persistenceStore, keyPrefix: prefix, config }
+  )
   app.post('/transfers', async (request, reply) => {
     const result = await transfer({ key: String(request.headers['idempotency-key']), body: request.body })
     return reply.code(201).header('location', `/transfers/${result.id}`).send(result)
   })
-  return async () => { await client.close() }
+  return async () => {
+    await client.close()
+  }
 }

@@ -11,8 +11,8 @@ export interface MemoryIdempotencyStoreOptions {
 }
 
 type Entry =
-  | { state: 'in-flight', token: string, fingerprint: string, expiresAt: number }
-  | { state: 'completed', token: string, fingerprint: string, response: Buffer, expiresAt: number }
+  | { state: 'in-flight'; token: string; fingerprint: string; expiresAt: number }
+  | { state: 'completed'; token: string; fingerprint: string; response: Buffer; expiresAt: number }
 
 /**
  * A single-process store with the same semantics as the Redis store: leases and
@@ -24,7 +24,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #maxEntries: number
 
   constructor(options: MemoryIdempotencyStoreOptions = {}) {
-    this.#maxEntries = new OptionReader(PLUGIN, options, 'MemoryIdempotencyStore options').integer('maxEntries', 10_000)
+    this.#maxEntries = new OptionReader(PLUGIN, options, 'MemoryIdempotencyStore options').integer(
+      'maxEntries',
+      10_000
+    )
   }
 
   get size(): number {
@@ -34,11 +37,17 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   async claim(key: string, claim: Claim): Promise<ClaimResult> {
     const entry = this.#live(key)
     if (entry === undefined) {
-      this.#set(key, { state: 'in-flight', token: claim.token, fingerprint: claim.fingerprint, expiresAt: Date.now() + claim.leaseMs })
+      this.#set(key, {
+        state: 'in-flight',
+        token: claim.token,
+        fingerprint: claim.fingerprint,
+        expiresAt: Date.now() + claim.leaseMs
+      })
       return { state: 'claimed' }
     }
     this.#set(key, entry) // a hit counts as use for the LRU order
-    if (entry.state === 'completed') return { state: 'completed', fingerprint: entry.fingerprint, response: entry.response }
+    if (entry.state === 'completed')
+      return { state: 'completed', fingerprint: entry.fingerprint, response: entry.response }
     return { state: 'in-flight', fingerprint: entry.fingerprint }
   }
 
@@ -53,7 +62,13 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const entry = this.#owned(key, token)
     if (entry === undefined) return false
     const bytes = typeof response === 'string' ? Buffer.from(response) : response
-    this.#set(key, { state: 'completed', token, fingerprint: entry.fingerprint, response: bytes, expiresAt: Date.now() + ttlMs })
+    this.#set(key, {
+      state: 'completed',
+      token,
+      fingerprint: entry.fingerprint,
+      response: bytes,
+      expiresAt: Date.now() + ttlMs
+    })
     return true
   }
 

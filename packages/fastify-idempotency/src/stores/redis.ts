@@ -42,7 +42,14 @@ return 1`
 
 /** The client's commands this store uses, `defineCommand`'s included. */
 interface IdempotencyCommands {
-  setBuffer(key: string, value: string, nx: 'NX', px: 'PX', leaseMs: number, get: 'GET'): Promise<Buffer | null>
+  setBuffer(
+    key: string,
+    value: string,
+    nx: 'NX',
+    px: 'PX',
+    leaseMs: number,
+    get: 'GET'
+  ): Promise<Buffer | null>
   idempotencyRenew(key: string, owner: string, leaseMs: number): Promise<number>
   idempotencyCommit(key: string, owner: string, response: Buffer | string, ttlMs: number): Promise<number>
   idempotencyRelease(key: string, owner: string): Promise<number>
@@ -71,12 +78,24 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async claim(key: string, claim: Claim): Promise<ClaimResult> {
     this.#batch()
-    const previous = await this.#redis.setBuffer(this.#prefix + key, `${owner(claim.token)}${claim.fingerprint}`, 'NX', 'PX', claim.leaseMs, 'GET')
+    const previous = await this.#redis.setBuffer(
+      this.#prefix + key,
+      `${owner(claim.token)}${claim.fingerprint}`,
+      'NX',
+      'PX',
+      claim.leaseMs,
+      'GET'
+    )
     if (previous === null) return { state: 'claimed' }
-    if (previous[0] === IN_FLIGHT) return { state: 'in-flight', fingerprint: previous.subarray(previous.indexOf(NEWLINE) + 1).toString() }
+    if (previous[0] === IN_FLIGHT)
+      return { state: 'in-flight', fingerprint: previous.subarray(previous.indexOf(NEWLINE) + 1).toString() }
     const colon = previous.indexOf(COLON)
     const fingerprintEnd = colon + 1 + Number(previous.subarray(1, colon).toString())
-    return { state: 'completed', fingerprint: previous.subarray(colon + 1, fingerprintEnd).toString(), response: previous.subarray(fingerprintEnd) }
+    return {
+      state: 'completed',
+      fingerprint: previous.subarray(colon + 1, fingerprintEnd).toString(),
+      response: previous.subarray(fingerprintEnd)
+    }
   }
 
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {

@@ -43,5 +43,5 @@ export interface Claim {
 
 export type ClaimResult =
   | { state: 'claimed' }
-  | { state: 'in-flight', fingerprint: string }
-  | { state: 'completed', fingerprint: string, response: Buffer }
+  | { state: 'in-flight'; fingerprint: string }
+  | { state: 'completed'; fingerprint: string; response: Buffer }

@@ -15,7 +15,12 @@ export interface TestApp {
  * A Fastify app with the plugin, scoped to the `x-user` request header (standing in
  * for authentication), recording every event. Routes are added by `routes`.
  */
-export async function buildApp(t: Teardown, options: IdempotencyOptions, routes: (app: FastifyInstance) => void, fastifyOptions: FastifyHttpOptions<Server> = {}): Promise<TestApp> {
+export async function buildApp(
+  t: Teardown,
+  options: IdempotencyOptions,
+  routes: (app: FastifyInstance) => void,
+  fastifyOptions: FastifyHttpOptions<Server> = {}
+): Promise<TestApp> {
   const events: IdempotencyEvent[] = []
   const app = Fastify({ logger: false, ...fastifyOptions })
   await app.register(idempotency, {
@@ -29,7 +34,13 @@ export async function buildApp(t: Teardown, options: IdempotencyOptions, routes:
   return { app, events }
 }
 
-export function post(app: FastifyInstance, url: string, key: string | undefined, payload: unknown = { amount: 100 }, headers: Record<string, string> = {}) {
+export function post(
+  app: FastifyInstance,
+  url: string,
+  key: string | undefined,
+  payload: unknown = { amount: 100 },
+  headers: Record<string, string> = {}
+) {
   return app.inject({
     method: 'POST',
     url,
@@ -39,16 +50,20 @@ export function post(app: FastifyInstance, url: string, key: string | undefined,
 }
 
 /** A promise with its resolve function, for holding a handler until the test lets it go. */
-export function gate(): { promise: Promise<void>, open: () => void } {
+export function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void
-  const promise = new Promise<void>((resolve) => { open = resolve })
+  const promise = new Promise<void>((resolve) => {
+    open = resolve
+  })
   return { promise, open }
 }
 
 /** Keeps the event loop busy, like a long GC pause: no timer (lease renewal) can fire. */
 export function blockEventLoop(ms: number): void {
   const until = Date.now() + ms
-  while (Date.now() < until) { /* busy */ }
+  while (Date.now() < until) {
+    /* busy */
+  }
 }
 
 export function eventTypes(events: IdempotencyEvent[]): string[] {

@@ -2,16 +2,27 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { waitUntil } from '@moolah/test-utils'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { RedisIdempotencyStore, storageKey, type IdempotencyOptions, type IdempotencyStore } from '../../src/index.js'
+import {
+  RedisIdempotencyStore,
+  storageKey,
+  type IdempotencyOptions,
+  type IdempotencyStore
+} from '../../src/index.js'
 import { blockEventLoop, buildApp, eventTypes, gate, post, type StoreFactory } from './app.js'
 
 /** The store the plugin would make of these options. */
 function storeOf(options: IdempotencyOptions): IdempotencyStore {
-  return options.store ?? new RedisIdempotencyStore({ redis: options.redis as NonNullable<IdempotencyOptions['redis']>, prefix: options.prefix })
+  return (
+    options.store ??
+    new RedisIdempotencyStore({
+      redis: options.redis as NonNullable<IdempotencyOptions['redis']>,
+      prefix: options.prefix
+    })
+  )
 }
 
 /** `store` with its successful renewals counted. */
-function countingRenewals(store: IdempotencyStore): { store: IdempotencyStore, renewals: () => number } {
+function countingRenewals(store: IdempotencyStore): { store: IdempotencyStore; renewals: () => number } {
   let renewals = 0
   return {
     store: {
@@ -46,15 +57,27 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     t.equal(await store.release('k', 'intruder'), false)
     t.equal(await store.renew('k', 'owner', 10_000), true)
     t.equal(await store.commit('k', 'owner', 'done é', 10_000), true, 'a string stands for its UTF-8 bytes')
-    t.same(await store.claim('k', claim('late')), { state: 'completed', fingerprint: 'fp', response: Buffer.from('done é') })
+    t.same(await store.claim('k', claim('late')), {
+      state: 'completed',
+      fingerprint: 'fp',
+      response: Buffer.from('done é')
+    })
     t.equal(await store.release('k', 'owner'), false, 'a completed record is never released')
     t.equal(await store.commit('k', 'owner', Buffer.from('y'), 10_000), false, 'nor committed twice')
     t.equal(await store.renew('missing', 'owner', 10_000), false)
     t.same(await store.claim('binary', claim('owner')), { state: 'claimed' })
     t.equal(await store.release('binary', 'owner'), true)
-    t.same(await store.claim('binary', claim('next')), { state: 'claimed' }, 'a released key can be claimed again')
+    t.same(
+      await store.claim('binary', claim('next')),
+      { state: 'claimed' },
+      'a released key can be claimed again'
+    )
     t.equal(await store.commit('binary', 'next', Buffer.from([0, 0xff, 0x0a, 0x3a]), 10_000), true)
-    t.same(await store.claim('binary', claim('late')), { state: 'completed', fingerprint: 'fp', response: Buffer.from([0, 0xff, 0x0a, 0x3a]) }, 'bytes come back exactly')
+    t.same(
+      await store.claim('binary', claim('late')),
+      { state: 'completed', fingerprint: 'fp', response: Buffer.from([0, 0xff, 0x0a, 0x3a]) },
+      'bytes come back exactly'
+    )
   })
 
   t.test('the store: leases and retention expire', async (t) => {
@@ -65,7 +88,11 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     await sleep(600)
     t.same(await store.claim('lease', claim('second')), { state: 'claimed' }, 'an expired lease is free')
     t.equal(await store.commit('lease', 'second', Buffer.from('done'), 500), true)
-    t.same(await store.claim('lease', claim('third')), { state: 'completed', fingerprint: 'fp', response: Buffer.from('done') })
+    t.same(await store.claim('lease', claim('third')), {
+      state: 'completed',
+      fingerprint: 'fp',
+      response: Buffer.from('done')
+    })
     await sleep(600)
     t.same(await store.claim('lease', claim('third')), { state: 'claimed' }, 'so is an expired record')
   })
@@ -75,15 +102,32 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     const { app, events } = await buildApp(t, (await factory(t))(), (app) => {
       app.post('/transfers', async (_request, reply) => {
         calls++
-        reply.code(201).header('location', `/transfers/${calls}`).header('etag', '"v1"').header('x-trace', String(calls)).header('set-cookie', 'session=secret')
+        reply
+          .code(201)
+          .header('location', `/transfers/${calls}`)
+          .header('etag', '"v1"')
+          .header('x-trace', String(calls))
+          .header('set-cookie', 'session=secret')
         // Key order and spacing are part of the bytes a replay must reproduce.
         return reply.type('application/vnd.moolah+json').send(`{"id":${calls},  "z":1,"a":"é"}`)
       })
-      app.post('/empty', async (_request, reply) => { calls++; return reply.code(204).send() })
-      app.post('/text', async () => { calls++; return `plain text ${calls}` })
+      app.post('/empty', async (_request, reply) => {
+        calls++
+        return reply.code(204).send()
+      })
+      app.post('/text', async () => {
+        calls++
+        return `plain text ${calls}`
+      })
     })
 
-    const first = await post(app, '/transfers', 'fidelity-1', { amount: 100 }, { 'idempotent-replayed': 'true' })
+    const first = await post(
+      app,
+      '/transfers',
+      'fidelity-1',
+      { amount: 100 },
+      { 'idempotent-replayed': 'true' }
+    )
     t.equal(first.statusCode, 201)
     t.equal(first.headers['idempotent-replayed'], undefined, 'a client cannot forge the replay marker')
     const again = await post(app, '/transfers', '"fidelity-1"', { amount: 100 })
@@ -109,7 +153,17 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     t.equal(textAgain.body, 'plain text 3')
     t.equal(textAgain.headers['content-type'], text.headers['content-type'])
     t.equal(calls, 3)
-    t.same(eventTypes(events), ['claimed', 'committed', 'replayed', 'claimed', 'committed', 'replayed', 'claimed', 'committed', 'replayed'])
+    t.same(eventTypes(events), [
+      'claimed',
+      'committed',
+      'replayed',
+      'claimed',
+      'committed',
+      'replayed',
+      'claimed',
+      'committed',
+      'replayed'
+    ])
   })
 
   t.test('100 concurrent requests with one key on 3 instances: the handler runs exactly once', async (t) => {
@@ -126,13 +180,23 @@ export function storeContract(t: Test, factory: StoreFactory): void {
       })
       apps.push(app)
     }
-    const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => post(apps[i % 3] as FastifyInstance, '/transfers', 'concurrent')))
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => post(apps[i % 3] as FastifyInstance, '/transfers', 'concurrent'))
+    )
     t.equal(calls, 1, 'the handler ran once')
-    const executed = responses.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined)
-    const replayed = responses.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === 'true')
+    const executed = responses.filter(
+      (r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined
+    )
+    const replayed = responses.filter(
+      (r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === 'true'
+    )
     const conflicts = responses.filter((r) => r.statusCode === 409)
     t.equal(executed.length, 1)
-    t.equal(executed.length + replayed.length + conflicts.length, 100, 'every other answer is a replay or a 409')
+    t.equal(
+      executed.length + replayed.length + conflicts.length,
+      100,
+      'every other answer is a replay or a 409'
+    )
     for (const conflict of conflicts) {
       t.equal(conflict.json().code, 'IDEMPOTENCY_KEY_IN_USE')
       t.equal(conflict.headers['retry-after'], '1')
@@ -171,34 +235,52 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     t.same(bob.json(), { call: 2, principal: 'bob' })
     t.equal(bob.headers['idempotent-replayed'], undefined)
     const replay = await post(app, '/transfers', 'shared', { amount: 1 })
-    t.same(replay.json(), { call: 1, principal: 'alice' }, "the plugin's own 409 and 422 did not touch the stored result")
+    t.same(
+      replay.json(),
+      { call: 1, principal: 'alice' },
+      "the plugin's own 409 and 422 did not touch the stored result"
+    )
     t.equal(calls, 2)
     t.ok(events.some((event) => event.type === 'mismatch'))
     t.ok(events.some((event) => event.type === 'conflict'))
   })
 
-  t.test('same key on another path or query string of one route pattern is 422, never the other answer', async (t) => {
-    const calls: string[] = []
-    const { app } = await buildApp(t, (await factory(t))(), (app) => {
-      app.post('/providers/:provider/refresh', async (request, reply) => {
-        calls.push(request.url)
-        return reply.code(201).send({ refreshed: (request.params as { provider: string }).provider })
+  t.test(
+    'same key on another path or query string of one route pattern is 422, never the other answer',
+    async (t) => {
+      const calls: string[] = []
+      const { app } = await buildApp(t, (await factory(t))(), (app) => {
+        app.post('/providers/:provider/refresh', async (request, reply) => {
+          calls.push(request.url)
+          return reply.code(201).send({ refreshed: (request.params as { provider: string }).provider })
+        })
       })
-    })
-    t.same((await post(app, '/providers/flash/refresh', 'refresh-1')).json(), { refreshed: 'flash' })
-    const otherPath = await post(app, '/providers/easypay/refresh', 'refresh-1')
-    t.equal(otherPath.statusCode, 422, "easypay does not get flash's answer")
-    t.equal(otherPath.json().code, 'IDEMPOTENCY_KEY_REUSED')
-    t.equal((await post(app, '/providers/flash/refresh', 'refresh-1')).headers['idempotent-replayed'], 'true', 'the exact retry still replays')
+      t.same((await post(app, '/providers/flash/refresh', 'refresh-1')).json(), { refreshed: 'flash' })
+      const otherPath = await post(app, '/providers/easypay/refresh', 'refresh-1')
+      t.equal(otherPath.statusCode, 422, "easypay does not get flash's answer")
+      t.equal(otherPath.json().code, 'IDEMPOTENCY_KEY_REUSED')
+      t.equal(
+        (await post(app, '/providers/flash/refresh', 'refresh-1')).headers['idempotent-replayed'],
+        'true',
+        'the exact retry still replays'
+      )
 
-    t.equal((await post(app, '/providers/flash/refresh?dryRun=true', 'refresh-2')).statusCode, 201)
-    const otherQuery = await post(app, '/providers/flash/refresh?dryRun=false', 'refresh-2')
-    t.equal(otherQuery.statusCode, 422)
-    t.equal(otherQuery.json().code, 'IDEMPOTENCY_KEY_REUSED')
-    t.equal((await post(app, '/providers/flash/refresh', 'refresh-2')).statusCode, 422, 'dropping the query string is a different request too')
-    t.equal((await post(app, '/providers/flash/refresh?dryRun=true', 'refresh-2')).headers['idempotent-replayed'], 'true')
-    t.same(calls, ['/providers/flash/refresh', '/providers/flash/refresh?dryRun=true'])
-  })
+      t.equal((await post(app, '/providers/flash/refresh?dryRun=true', 'refresh-2')).statusCode, 201)
+      const otherQuery = await post(app, '/providers/flash/refresh?dryRun=false', 'refresh-2')
+      t.equal(otherQuery.statusCode, 422)
+      t.equal(otherQuery.json().code, 'IDEMPOTENCY_KEY_REUSED')
+      t.equal(
+        (await post(app, '/providers/flash/refresh', 'refresh-2')).statusCode,
+        422,
+        'dropping the query string is a different request too'
+      )
+      t.equal(
+        (await post(app, '/providers/flash/refresh?dryRun=true', 'refresh-2')).headers['idempotent-replayed'],
+        'true'
+      )
+      t.same(calls, ['/providers/flash/refresh', '/providers/flash/refresh?dryRun=true'])
+    }
+  )
 
   t.test('non-stored statuses and thrown errors release the key; the retry runs', async (t) => {
     let calls = 0
@@ -211,7 +293,9 @@ export function storeContract(t: Test, factory: StoreFactory): void {
         return reply.code(201).send({ call: calls })
       })
       // An error the host's error handler answers with a 2xx still releases the key.
-      app.setErrorHandler((error: Error, _request, reply) => error.message === 'answered with 200' ? reply.code(200).send({ handled: true }) : reply.send(error))
+      app.setErrorHandler((error: Error, _request, reply) =>
+        error.message === 'answered with 200' ? reply.code(200).send({ handled: true }) : reply.send(error)
+      )
     })
     t.equal((await post(app, '/transfers', 'retry-me')).statusCode, 422)
     t.equal((await post(app, '/transfers', 'retry-me')).statusCode, 500)
@@ -221,7 +305,12 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     const replay = await post(app, '/transfers', 'retry-me')
     t.same(replay.json(), { call: 4 })
     t.equal(replay.headers['idempotent-replayed'], 'true')
-    t.same(events.filter((event) => event.type === 'released').map((event) => event.type === 'released' && event.reason), ['status', 'error', 'error'])
+    t.same(
+      events
+        .filter((event) => event.type === 'released')
+        .map((event) => event.type === 'released' && event.reason),
+      ['status', 'error', 'error']
+    )
   })
 
   t.test('a handler that outlives its lease keeps the claim through renewal', async (t) => {
@@ -243,8 +332,16 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     await waitUntil(() => counted.renewals() >= 1, 'the first renewal')
     // Claimed between two ticks: the next tick leaves it alone (it is younger than a third of the lease)
     const younger = post(app, '/transfers', 'younger')
-    await waitUntil(() => counted.renewals() >= 4 && Date.now() - claimedAt > leaseMs * 1.5, 'four renewals, past the first lease', 20_000)
-    t.equal((await post(app, '/transfers', 'long')).statusCode, 409, 'still claimed after its first lease ended')
+    await waitUntil(
+      () => counted.renewals() >= 4 && Date.now() - claimedAt > leaseMs * 1.5,
+      'four renewals, past the first lease',
+      20_000
+    )
+    t.equal(
+      (await post(app, '/transfers', 'long')).statusCode,
+      409,
+      'still claimed after its first lease ended'
+    )
     held.open()
     t.equal((await slow).statusCode, 201)
     t.equal((await younger).statusCode, 201)
@@ -257,19 +354,27 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     const store = storeOf(options)
     let calls = 0
     const { app } = await buildApp(t, { ...options, fingerprint: () => 'same-request' }, (app) => {
-      app.post('/transfers', async (_request, reply) => { calls++; return reply.code(201).send({ call: calls }) })
+      app.post('/transfers', async (_request, reply) => {
+        calls++
+        return reply.code(201).send({ call: calls })
+      })
     })
     // A process claimed the key and died: nobody renews or releases it.
     const key = storageKey({ scope: 'alice', method: 'POST', route: '/transfers', key: 'orphan' })
     const leaseMs = 1000
     const claimedAt = Date.now()
-    t.same(await store.claim(key, { token: 'dead-process', fingerprint: 'same-request', leaseMs }), { state: 'claimed' })
+    t.same(await store.claim(key, { token: 'dead-process', fingerprint: 'same-request', leaseMs }), {
+      state: 'claimed'
+    })
     const orphaned = await post(app, '/transfers', 'orphan')
     if (Date.now() - claimedAt < leaseMs) {
       t.equal(orphaned.statusCode, 409)
       t.equal(orphaned.headers['retry-after'], '1')
     }
-    await waitUntil(async () => (await post(app, '/transfers', 'orphan')).statusCode === 201, 'the lease to lapse')
+    await waitUntil(
+      async () => (await post(app, '/transfers', 'orphan')).statusCode === 201,
+      'the lease to lapse'
+    )
     t.ok(Date.now() - claimedAt >= leaseMs - 5, 'not before the lease ended')
     t.equal(calls, 1)
   })
@@ -299,7 +404,12 @@ export function storeContract(t: Test, factory: StoreFactory): void {
     t.same(staleResponse.json(), { call: 1 }, 'the stale owner still answers its client')
     const replay = await post(app, '/transfers', 'stale')
     t.same(replay.json(), { call: 2 }, 'the newer owner’s record was not overwritten')
-    t.same(events.filter((event) => event.type === 'lease-lost').map((event) => event.type === 'lease-lost' && event.operation), ['renew', 'commit'])
+    t.same(
+      events
+        .filter((event) => event.type === 'lease-lost')
+        .map((event) => event.type === 'lease-lost' && event.operation),
+      ['renew', 'commit']
+    )
   })
 
   t.test("a stale owner's release is refused", async (t) => {
@@ -311,7 +421,12 @@ export function storeContract(t: Test, factory: StoreFactory): void {
       })
     })
     t.equal((await post(app, '/transfers', 'stale-release')).statusCode, 500)
-    t.same(events.filter((event) => event.type === 'lease-lost').map((event) => event.type === 'lease-lost' && event.operation), ['renew', 'release'])
+    t.same(
+      events
+        .filter((event) => event.type === 'lease-lost')
+        .map((event) => event.type === 'lease-lost' && event.operation),
+      ['renew', 'release']
+    )
   })
 
   t.test('wait: true replays the in-flight result, or runs when it was released', async (t) => {
@@ -329,7 +444,11 @@ export function storeContract(t: Test, factory: StoreFactory): void {
         if (fail) await sleep(100)
         return reply.code(fail ? 503 : 201).send({ call })
       })
-      app.post('/impatient', { config: { idempotency: { wait: { maxMs: 100 } } } }, async () => { impatientCalls++; await impatientHeld.promise; return { ok: true } })
+      app.post('/impatient', { config: { idempotency: { wait: { maxMs: 100 } } } }, async () => {
+        impatientCalls++
+        await impatientHeld.promise
+        return { ok: true }
+      })
     })
     const first = post(app, '/transfers', 'waited')
     await waitUntil(() => calls === 1, 'the first request to reach its handler')

@@ -16,7 +16,7 @@ export interface HandedOver {
 export class HandOffBox {
   readonly #waiting = new Map<string, (handedOver: HandedOver) => void>()
   /** Messages nobody waited for yet, oldest first. */
-  readonly #early = new Map<string, { handedOver: HandedOver, at: number }>()
+  readonly #early = new Map<string, { handedOver: HandedOver; at: number }>()
   readonly #keepMs: number
 
   constructor(keepMs: number) {
@@ -26,7 +26,10 @@ export class HandOffBox {
   deliver(message: string): void {
     const separator = message.lastIndexOf('|')
     const id = message.slice(0, separator)
-    const [fence, lastFence] = message.slice(separator + 1).split(':').map(Number) as [number, number]
+    const [fence, lastFence] = message
+      .slice(separator + 1)
+      .split(':')
+      .map(Number) as [number, number]
     const handedOver = { fence, lastFence }
     const waiter = this.#waiting.get(id)
     if (waiter !== undefined) {
@@ -51,9 +54,14 @@ export class HandOffBox {
       this.#early.delete(id)
       return Promise.resolve(early.handedOver)
     }
-    return waitFor<HandedOver | undefined>((wake) => {
-      this.#waiting.set(id, wake)
-      return () => this.#waiting.delete(id)
-    }, ms, signal, () => undefined)
+    return waitFor<HandedOver | undefined>(
+      (wake) => {
+        this.#waiting.set(id, wake)
+        return () => this.#waiting.delete(id)
+      },
+      ms,
+      signal,
+      () => undefined
+    )
   }
 }

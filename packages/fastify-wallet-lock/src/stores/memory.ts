@@ -1,5 +1,11 @@
 import { waitFor } from '../wait.js'
-import { FENCES_PER_GRANT, type StoreAcquireRequest, type StoreAcquireResult, type StoreGrant, type WalletLockStore } from './store.js'
+import {
+  FENCES_PER_GRANT,
+  type StoreAcquireRequest,
+  type StoreAcquireResult,
+  type StoreGrant,
+  type WalletLockStore
+} from './store.js'
 
 interface Holder {
   token: string
@@ -43,20 +49,33 @@ export class MemoryWalletLockStore implements WalletLockStore {
     if (slot.holder.token === token) return slot.holder.grant // handed over while it was queued
     if (waitMs > 0) {
       const queued = slot.queue.find((waiter) => waiter.token === token)
-      if (queued === undefined) slot.queue.push({ token, leaseMs, deadline: Date.now() + waitMs, wake: undefined })
+      if (queued === undefined)
+        slot.queue.push({ token, leaseMs, deadline: Date.now() + waitMs, wake: undefined })
       else queued.deadline = Date.now() + waitMs
     }
     return { acquired: false, retryAfterMs: Math.max(0, slot.holder.expiresAt - Date.now()) }
   }
 
-  async handedOver(resource: string, token: string, ms: number, signal: AbortSignal | undefined): Promise<StoreGrant | undefined> {
+  async handedOver(
+    resource: string,
+    token: string,
+    ms: number,
+    signal: AbortSignal | undefined
+  ): Promise<StoreGrant | undefined> {
     const slot = this.#slots.get(resource)
     if (slot?.holder.token === token) return slot.holder.grant
     const waiter = slot?.queue.find((queued) => queued.token === token)
-    return await waitFor<StoreGrant | undefined>((wake) => {
-      if (waiter !== undefined) waiter.wake = wake
-      return () => { if (waiter !== undefined) waiter.wake = undefined }
-    }, ms, signal, () => undefined)
+    return await waitFor<StoreGrant | undefined>(
+      (wake) => {
+        if (waiter !== undefined) waiter.wake = wake
+        return () => {
+          if (waiter !== undefined) waiter.wake = undefined
+        }
+      },
+      ms,
+      signal,
+      () => undefined
+    )
   }
 
   async renew(resource: string, token: string, leaseMs: number): Promise<boolean> {
@@ -103,7 +122,12 @@ export class MemoryWalletLockStore implements WalletLockStore {
     const now = Date.now()
     const fence = Math.max(this.#lastFence + 1, Math.floor(now * 1000))
     this.#lastFence = fence === this.#lastFence + 1 ? fence : fence + FENCES_PER_GRANT - 1
-    return { token, grant: { acquired: true, fence, lastFence: this.#lastFence, grantedAt: now }, expiresAt: now + leaseMs, expiry: this.#expiry(resource, leaseMs) }
+    return {
+      token,
+      grant: { acquired: true, fence, lastFence: this.#lastFence, grantedAt: now },
+      expiresAt: now + leaseMs,
+      expiry: this.#expiry(resource, leaseMs)
+    }
   }
 
   #expiry(resource: string, leaseMs: number): NodeJS.Timeout {

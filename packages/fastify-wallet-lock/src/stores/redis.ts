@@ -17,7 +17,16 @@ export interface RedisWalletLockStoreOptions {
 }
 
 interface WalletLockCommands {
-  walletLockAcquire(record: string, queue: string, waiters: string, token: string, leaseMs: number, waitMs: number, channel: string, reserve: '1' | '0'): Promise<AcquireReply>
+  walletLockAcquire(
+    record: string,
+    queue: string,
+    waiters: string,
+    token: string,
+    leaseMs: number,
+    waitMs: number,
+    channel: string,
+    reserve: '1' | '0'
+  ): Promise<AcquireReply>
   walletLockRelease(record: string, queue: string, waiters: string, token: string): Promise<number>
   walletLockRenew(record: string, token: string, leaseMs: number): Promise<number>
 }
@@ -63,26 +72,58 @@ export class RedisWalletLockStore implements WalletLockStore {
     })
   }
 
-  async acquire({ resource, token, leaseMs, waitMs, reserve }: StoreAcquireRequest): Promise<StoreAcquireResult> {
+  async acquire({
+    resource,
+    token,
+    leaseMs,
+    waitMs,
+    reserve
+  }: StoreAcquireRequest): Promise<StoreAcquireResult> {
     // nothing awaited before the command: the release the plugin sends after a call it gave up on
     // must reach Redis after it, on the same connection
     const sentAt = Date.now()
     const record = this.#record(resource)
-    const reply = await this.#redis.walletLockAcquire(record, `${record}:queue`, `${record}:waiters`, token, leaseMs, waitMs, this.#channel, reserve ? '1' : '0')
-    if (typeof reply === 'number') return { acquired: true, fence: reply, lastFence: reply, grantedAt: sentAt }
+    const reply = await this.#redis.walletLockAcquire(
+      record,
+      `${record}:queue`,
+      `${record}:waiters`,
+      token,
+      leaseMs,
+      waitMs,
+      this.#channel,
+      reserve ? '1' : '0'
+    )
+    if (typeof reply === 'number')
+      return { acquired: true, fence: reply, lastFence: reply, grantedAt: sentAt }
     if (reply[0] === 0) return { acquired: false, retryAfterMs: reply[1] }
     // held already: the lease ran from the hand-off, leaseMs - leftMs before Redis answered
     const [, fence, lastFence, leftMs] = reply
-    return { acquired: true, fence, lastFence, grantedAt: leftMs === undefined ? sentAt : sentAt - (leaseMs - leftMs) }
+    return {
+      acquired: true,
+      fence,
+      lastFence,
+      grantedAt: leftMs === undefined ? sentAt : sentAt - (leaseMs - leftMs)
+    }
   }
 
-  async handedOver(resource: string, token: string, ms: number, signal: AbortSignal | undefined): Promise<StoreGrant | undefined> {
+  async handedOver(
+    resource: string,
+    token: string,
+    ms: number,
+    signal: AbortSignal | undefined
+  ): Promise<StoreGrant | undefined> {
     // not subscribed (yet, or reconnecting): a hand-off published meanwhile is lost, so the plugin
     // re-checks as soon as the subscription is back
-    if (!this.#subscriber.isSubscribed) return await waitFor((wake) => { 
-      void this.#subscriber.subscribed(ms).then(() => wake(undefined))
-      return () => {}
-    }, ms, signal, () => undefined)
+    if (!this.#subscriber.isSubscribed)
+      return await waitFor(
+        (wake) => {
+          void this.#subscriber.subscribed(ms).then(() => wake(undefined))
+          return () => {}
+        },
+        ms,
+        signal,
+        () => undefined
+      )
     const handedOver = await this.#handOffs.wait(`${token}|${this.#record(resource)}`, ms, signal)
     return handedOver === undefined ? undefined : { acquired: true, ...handedOver, grantedAt: Date.now() }
   }

@@ -62,7 +62,12 @@ export interface WalletLockStore {
    * missed hand-off and a holder that died), and rejects with `signal.reason` when it aborts.
    * Not a round trip: the plugin puts no timeout around it.
    */
-  handedOver(resource: string, token: string, ms: number, signal: AbortSignal | undefined): Promise<StoreGrant | undefined>
+  handedOver(
+    resource: string,
+    token: string,
+    ms: number,
+    signal: AbortSignal | undefined
+  ): Promise<StoreGrant | undefined>
   /** Resets the lease to `leaseMs` if `token` still owns `resource`; false when it does not. */
   renew(resource: string, token: string, leaseMs: number): Promise<boolean>
   /**

@@ -1,7 +1,9 @@
 import { MemoryWalletLockStore, type WalletLockStore } from '../../src/index.js'
 
 /** A memory store with some methods replaced; a replacement may call through to `inner`. */
-export function alteredStore(alter: (inner: MemoryWalletLockStore) => Partial<WalletLockStore>): WalletLockStore {
+export function alteredStore(
+  alter: (inner: MemoryWalletLockStore) => Partial<WalletLockStore>
+): WalletLockStore {
   const inner = new MemoryWalletLockStore()
   return {
     acquire: (request) => inner.acquire(request),

@@ -1,11 +1,24 @@
 import type { Test } from 'tap'
-import { RedisWalletLockStore, WalletLockManager, type FailMode, type RedisWalletLockStoreOptions, type WalletLockEvent, type WalletLockManagerOptions, type WalletLockStore } from '../../src/index.js'
+import {
+  RedisWalletLockStore,
+  WalletLockManager,
+  type FailMode,
+  type RedisWalletLockStoreOptions,
+  type WalletLockEvent,
+  type WalletLockManagerOptions,
+  type WalletLockStore
+} from '../../src/index.js'
 
 /** A manager on `store` that records its events and warnings. */
-export function recordingManager(store: WalletLockStore, options: Partial<Omit<WalletLockManagerOptions, 'store' | 'onEvent' | 'log'>> & { failMode?: FailMode } = {}): { manager: WalletLockManager, events: WalletLockEvent[], warnings: string[] } {
+export function recordingManager(
+  store: WalletLockStore,
+  options: Partial<Omit<WalletLockManagerOptions, 'store' | 'onEvent' | 'log'>> & { failMode?: FailMode } = {}
+): { manager: WalletLockManager; events: WalletLockEvent[]; warnings: string[] } {
   const events: WalletLockEvent[] = []
   const warnings: string[] = []
-  const log = (_obj: unknown, msg?: string): void => { warnings.push(String(msg)) }
+  const log = (_obj: unknown, msg?: string): void => {
+    warnings.push(String(msg))
+  }
   const manager = new WalletLockManager({
     store,
     timeoutMs: 1000,
