@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { adminTokenProblem } from './admin-token.js'
 import { EnvReader } from './env-reader.js'
+import { DEFAULT_SANDBOX_DELAY_MS } from './purchases/sandbox.js'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 
 /** Everything the service reads from its environment, validated once at start-up. */
@@ -33,6 +34,8 @@ export interface Config {
   providerUrl: string | undefined
   /** How long a call to the provider may take before its outcome counts as unknown. */
   providerTimeoutMs: number
+  /** How long the in-process sandbox's late recipient takes (the sandbox command reads the same variable). */
+  sandboxDelayMs: number
   /** Past this age a pending purchase is failed and refunded if the provider confirms it never fulfilled it. */
   purchaseSettleMaxSeconds: number
 }
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', SHUTDOWN_GRACE_BASE_MS + lockWaitMs, 1, 3_600_000),
     providerUrl: read.url('PROVIDER_URL', ['http:', 'https:']),
     providerTimeoutMs: read.int('PROVIDER_TIMEOUT_MS', 5000, 1, 60_000),
+    sandboxDelayMs: read.int('SANDBOX_DELAY_MS', DEFAULT_SANDBOX_DELAY_MS, 0, 600_000),
     purchaseSettleMaxSeconds: read.int('PURCHASE_SETTLE_MAX_SECONDS', 120, 1, 7 * 86_400)
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems)

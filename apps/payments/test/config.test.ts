@@ -25,6 +25,7 @@ t.test('defaults: embedded database, in-process stores, a generated admin token'
     shutdownGraceMs: 47_000,
     providerUrl: undefined,
     providerTimeoutMs: 5000,
+    sandboxDelayMs: 5000,
     purchaseSettleMaxSeconds: 120
   })
   t.ok(config.adminToken.length >= 32)
@@ -53,6 +54,7 @@ t.test('reads every variable', async (t) => {
     SHUTDOWN_GRACE_MS: '60000',
     PROVIDER_URL: 'http://sandbox:4010',
     PROVIDER_TIMEOUT_MS: '2500',
+    SANDBOX_DELAY_MS: '250',
     PURCHASE_SETTLE_MAX_SECONDS: '30'
   })
   t.match(config, {
@@ -76,6 +78,7 @@ t.test('reads every variable', async (t) => {
     shutdownGraceMs: 60_000,
     providerUrl: 'http://sandbox:4010',
     providerTimeoutMs: 2500,
+    sandboxDelayMs: 250,
     purchaseSettleMaxSeconds: 30
   })
 })

@@ -8,8 +8,10 @@ import { createSandboxProvider } from './sandbox-provider.js'
  * protocol (the sandbox command shared by several instances, or a real provider speaking it),
  * else the sandbox in process (one instance).
  */
-export function chooseProvider(config: Pick<Config, 'providerUrl' | 'providerTimeoutMs'>): ProviderPort {
+export function chooseProvider(
+  config: Pick<Config, 'providerUrl' | 'providerTimeoutMs' | 'sandboxDelayMs'>
+): ProviderPort {
   return config.providerUrl === undefined
-    ? createSandboxProvider()
+    ? createSandboxProvider({ delayMs: config.sandboxDelayMs })
     : createHttpProvider({ url: config.providerUrl, timeoutMs: config.providerTimeoutMs })
 }
