@@ -8,6 +8,8 @@ export type SharedCopy =
   { entry: CatalogEntry; tier: 'loader'; stored: boolean | undefined } | { entry: CatalogEntry; tier: 'l2' }
 
 const WAIT_FIRST_MS = 10
+/** L2 reports its own failures (onEvent); what a lost broadcast or unlock costs is said where it is called. */
+const alreadyReported = (): void => {}
 const WAIT_MAX_MS = 100
 
 /**
@@ -67,14 +69,12 @@ export class SharedLoads {
       // The store went away mid-load (undefined): the caller keeps the value in L1 at least
       const stored = await this.#l2.write(name, entry).catch(() => undefined)
       if (stored === true)
-        this.#l2.broadcast('loaded', [name]).catch(() => {
-          /* reported; waiters poll as well */
-        })
+        // Waiters poll as well, so a lost broadcast only delays them
+        this.#l2.broadcast('loaded', [name]).catch(alreadyReported)
       return { entry, tier: 'loader', stored }
     } finally {
-      this.#l2.unlock(name, token).catch(() => {
-        /* reported; the lease expires anyway */
-      })
+      // The lease expires anyway
+      this.#l2.unlock(name, token).catch(alreadyReported)
     }
   }
 
