@@ -57,9 +57,9 @@ function random<T>(items: T[]): T {
   return items[Math.floor(Math.random() * items.length)] as T
 }
 
-type Request = Pick<autocannon.Request, 'path' | 'setupRequest' | 'onResponse'>
+type LoadRequest = Pick<autocannon.Request, 'path' | 'setupRequest' | 'onResponse'>
 
-function requestOf(job: LoadJob): Request {
+function requestOf(job: LoadJob): LoadRequest {
   switch (job.kind) {
     case 'transfers':
       return { path: '/v1/transfers', ...transferRequest(job.pattern, job.payers, job.merchant) }
