@@ -27,6 +27,13 @@ export type TrafficPattern =
   /** Every payer pays the merchant. */
   | 'hot-payee'
 
+/** What a purchase buys (payments-api.md, "Purchases"); its price comes from the catalog. */
+export interface Product {
+  provider: 'flash' | 'easypay'
+  productId: string
+  recipient: string
+}
+
 export type LoadJob = {
   url: string
   connections: number
@@ -34,6 +41,7 @@ export type LoadJob = {
 } & (
   | { kind: 'transfers'; pattern: TrafficPattern; payers: Party[]; merchant: Party }
   | { kind: 'replays'; replayables: Replayable[] }
+  | { kind: 'purchases'; product: Product; payers: Party[] }
 )
 
 export interface LoadResult {

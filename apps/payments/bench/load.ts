@@ -10,6 +10,7 @@ import {
   type LoadJob,
   type LoadResult,
   type Party,
+  type Product,
   type Replayable,
   type TrafficPattern
 } from './load-job.js'
@@ -27,10 +28,7 @@ const job = JSON.parse(await nextLine()) as LoadJob
 const mismatches: string[] = []
 let mismatchCount = 0
 
-const request =
-  job.kind === 'transfers'
-    ? transferRequest(job.pattern, job.payers, job.merchant)
-    : replayRequest(job.replayables)
+const request = requestOf(job)
 console.log(READY_LINE)
 if ((await nextLine()) !== GO_LINE) throw new Error('load: expected the go line')
 
@@ -38,7 +36,7 @@ const result = await autocannon({
   url: job.url,
   connections: job.connections,
   duration: job.durationS,
-  requests: [{ method: 'POST', path: '/v1/transfers', ...request }]
+  requests: [{ method: 'POST', ...request }]
 })
 
 const statuses: Record<string, number> = {}
@@ -59,7 +57,29 @@ function random<T>(items: T[]): T {
   return items[Math.floor(Math.random() * items.length)] as T
 }
 
-/** A new transfer per request: a fresh Idempotency-Key, the payer's own key as bearer. */
+type LoadRequest = Pick<autocannon.Request, 'path' | 'setupRequest' | 'onResponse'>
+
+function requestOf(job: LoadJob): LoadRequest {
+  switch (job.kind) {
+    case 'transfers':
+      return { path: '/v1/transfers', ...transferRequest(job.pattern, job.payers, job.merchant) }
+    case 'purchases':
+      return { path: '/v1/purchases', ...purchaseRequest(job.product, job.payers) }
+    case 'replays':
+      return { path: '/v1/transfers', ...replayRequest(job.replayables) }
+  }
+}
+
+/** The headers of a new request of `payer`: its own key as bearer, a fresh Idempotency-Key. */
+function newRequestHeaders(payer: Party): Record<string, string> {
+  return {
+    authorization: `Bearer ${payer.apiKey}`,
+    'content-type': 'application/json',
+    'idempotency-key': randomUUID()
+  }
+}
+
+/** A new transfer per request. */
 function transferRequest(
   pattern: TrafficPattern,
   payers: Party[],
@@ -78,17 +98,27 @@ function transferRequest(
       const [from, to] = pick()
       return {
         ...req,
-        headers: {
-          authorization: `Bearer ${from.apiKey}`,
-          'content-type': 'application/json',
-          'idempotency-key': randomUUID()
-        },
+        headers: newRequestHeaders(from),
         body: JSON.stringify({
           fromWalletId: from.walletId,
           toWalletId: to.walletId,
           amount: 1,
           currency: 'ZAR'
         })
+      }
+    }
+  }
+}
+
+/** A new purchase of `product` per request, by a random payer from its wallet. */
+function purchaseRequest(product: Product, payers: Party[]): Pick<autocannon.Request, 'setupRequest'> {
+  return {
+    setupRequest: (req) => {
+      const payer = random(payers)
+      return {
+        ...req,
+        headers: newRequestHeaders(payer),
+        body: JSON.stringify({ walletId: payer.walletId, ...product })
       }
     }
   }

@@ -18,7 +18,7 @@ const LOAD_TS = fileURLToPath(new URL('./load.ts', import.meta.url))
 
 export interface Measurement {
   load: LoadResult
-  /** Transfers committed during the measurement (rows), or replays answered 2xx. */
+  /** Transfers committed during the measurement (rows), purchases completed in it, or replays answered 2xx. */
   completed: number
   /** Server process CPU time, ms (undefined without /proc). */
   cpuMs: number | undefined
@@ -34,15 +34,58 @@ interface Counters {
   pg: PgTraffic
   redis: Record<string, number> | undefined
   transfers: number
+  purchases: number
 }
 
 async function counters(running: RunningVariant, redis: Redis | undefined): Promise<Counters> {
-  const [{ count }] = await running.db<[{ count: number }]>`SELECT count(*)::int AS count FROM transfers`
+  // The ceiling's database is migrated by the service too: it has the purchases table, empty.
+  const [{ transfers, purchases }] = await running.db<[{ transfers: number; purchases: number }]>`
+    SELECT (SELECT count(*)::int FROM transfers) AS transfers,
+      (SELECT count(*)::int FROM purchases WHERE status = 'completed') AS purchases`
   return {
     cpuMs: processCpuMs(running.server.pid),
     pg: running.proxy.traffic(),
     redis: redis === undefined ? undefined : await redisCommandCalls(redis),
-    transfers: count
+    transfers,
+    purchases
+  }
+}
+
+/** The operations a measurement completed, from the counters around it and the load's result. */
+function completedOf(scenario: Scenario, result: LoadResult, before: Counters, after: Counters): number {
+  switch (scenario.kind) {
+    case 'transfers':
+      return after.transfers - before.transfers
+    case 'purchases':
+      return after.purchases - before.purchases
+    case 'replays':
+      return result.ok
+  }
+}
+
+/** What the load generator sends in `scenario`. */
+async function jobOf(
+  running: RunningVariant,
+  scenario: Scenario,
+  load: { connections: number; durationS: number }
+): Promise<LoadJob> {
+  const { url, parties } = running
+  switch (scenario.kind) {
+    case 'transfers':
+      return {
+        url,
+        ...load,
+        kind: 'transfers',
+        pattern: scenario.pattern,
+        payers: parties.payers,
+        merchant: parties.merchant
+      }
+    case 'purchases':
+      return { url, ...load, kind: 'purchases', product: scenario.product, payers: parties.payers }
+    case 'replays':
+      // Replayables made just before their measurement: the in-process store of the Redis-off
+      // variant keeps its 10 000 most recent records, and the scenarios before it write far more.
+      return { url, ...load, kind: 'replays', replayables: await createReplayables(url, parties.payers) }
   }
 }
 
@@ -114,24 +157,7 @@ export async function measure(
   redis: Redis | undefined,
   log: (m: string) => void
 ): Promise<Measurement> {
-  // Replayables made just before their measurement: the in-process store of the Redis-off variant
-  // keeps its 10 000 most recent records, and the transfer scenarios before it write far more.
-  const job: LoadJob =
-    scenario.pattern === undefined
-      ? {
-          url: running.url,
-          ...load,
-          kind: 'replays',
-          replayables: await createReplayables(running.url, running.parties.payers)
-        }
-      : {
-          url: running.url,
-          ...load,
-          kind: 'transfers',
-          pattern: scenario.pattern,
-          payers: running.parties.payers,
-          merchant: running.parties.merchant
-        }
+  const job = await jobOf(running, scenario, load)
   const countRedis = running.variant.redis ? redis : undefined
   let before: Counters | undefined
   const result = await runLoad(
@@ -147,7 +173,7 @@ export async function measure(
   if (before === undefined) throw new Error('measure: no counters before the load')
   return {
     load: result,
-    completed: scenario.pattern === undefined ? result.ok : after.transfers - before.transfers,
+    completed: completedOf(scenario, result, before, after),
     cpuMs: after.cpuMs === undefined || before.cpuMs === undefined ? undefined : after.cpuMs - before.cpuMs,
     pg: {
       statements: after.pg.statements - before.pg.statements,

@@ -18,6 +18,8 @@ export interface Row {
   max: number
   /** Non-2xx answers of all rounds, by status. */
   refused: Map<string, number>
+  /** 202 answers of all rounds: purchases left to the settler (no other route answers 202). */
+  pending: number
   /** Requests of all rounds that got no answer (connection errors, timeouts). */
   errors: number
   cpuMsPer: number | undefined
@@ -84,6 +86,7 @@ export function summarize(variant: Variant, scenario: Scenario, measurements: Me
     p99: median(measurements.map((m) => m.load.latencyMs.p99)),
     max: Math.max(...measurements.map((m) => m.load.latencyMs.max)),
     refused,
+    pending: measurements.reduce((sum, m) => sum + (m.load.statuses['202'] ?? 0), 0),
     errors: measurements.reduce((sum, m) => sum + m.load.errors, 0),
     cpuMsPer: medianPer(measurements, (m) => m.cpuMs),
     statementsPer: medianPer(measurements, (m) => m.pg.statements),
@@ -118,7 +121,10 @@ export interface Verdict {
   failures: string[]
 }
 
-/** The checks a run must pass: a sound ledger, a bounded hot-payer tail, no 5xx, exact replays. */
+/**
+ * The checks a run must pass: a sound ledger, a bounded hot-payer tail, no 5xx, exact replays,
+ * every purchase completed in its request.
+ */
 export function verdict(rows: Row[], variants: Variant[]): Verdict {
   const failures: string[] = []
   const of = (variant: Variant, scenario: ScenarioId) =>
@@ -173,6 +179,13 @@ export function verdict(rows: Row[], variants: Variant[]): Verdict {
             failure: `${row.replayMismatches} replays were not the stored answer, e.g. ${row.replayMismatchSamples.join(' / ')}`
           }
     }).join(' | ')} |`,
+    `| purchases: every one completed in its request (no 202 pending) | ${cells((variant) => {
+      const pending = of(variant, 'purchase')?.pending
+      if (pending === undefined) return { text: '—' }
+      return pending === 0
+        ? { text: '✓' }
+        : { text: `✗ ${pending}× 202`, failure: `${pending} purchases were answered 202 pending` }
+    }).join(' | ')} |`,
     // A target, not a pass/fail check: reported, never failing the run.
     `| replays: PG round trips per replay (target 0) | ${cells((variant) => {
       const roundTrips = of(variant, 'replay')?.roundTripsPer
@@ -203,7 +216,9 @@ function ratioLines(rows: Row[], variants: Variant[]): string[] {
     `| all layers ÷ Redis off, uniform | ${times(ratio(rateOf('all-layers', 'uniform'), rateOf('redis-off', 'uniform')))} |`,
     `| hot payee ÷ uniform | ${perVariant('hot-payee', 'uniform') || '—'} |`,
     `| hot payer ÷ uniform | ${perVariant('hot-payer', 'uniform') || '—'} |`,
-    `| replay ÷ first request (replays/s ÷ uniform transfers/s) | ${perVariant('replay', 'uniform') || '—'} |`
+    `| replay ÷ first request (replays/s ÷ uniform transfers/s) | ${perVariant('replay', 'uniform') || '—'} |`,
+    `| purchase ÷ transfer (purchases/s ÷ uniform transfers/s) | ${perVariant('purchase', 'uniform') || '—'} |`,
+    `| purchase ÷ hot-payee transfer (purchases/s ÷ hot payee transfers/s; both credit one account) | ${perVariant('purchase', 'hot-payee') || '—'} |`
   ]
 }
 
@@ -233,7 +248,7 @@ export function markdown(
         `| ${r.variant.title} | ${r.scenario.title} | ${rate(r.rate)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.max.toFixed(0)} | ${refusedText(r)} | ${fixed(r.cpuMsPer, 2)} | ${fixed(r.statementsPer, 2)} | ${fixed(r.roundTripsPer, 2)} | ${r.variant.redis ? fixed(r.redisPer, 2) : '—'} |`
     ),
     '',
-    'Replay rows count replays (each the same request again, answered from the idempotency record) where the other rows count transfers.',
+    'Replay rows count replays (each the same request again, answered from the idempotency record), purchase rows completed purchases (`POST /v1/purchases`, the in-process sandbox provider), where the other rows count transfers. Every purchase credits the one settlement account of its provider and currency: the hot-payee shape.',
     '',
     ...ratioLines(rows, settings.variants),
     '',
@@ -241,7 +256,7 @@ export function markdown(
   ]
   const redisRows = rows.filter((r) => r.redisPerCommand !== undefined)
   if (redisRows.length > 0) {
-    lines.push('', 'Redis commands per transfer (per replay), by command:', '')
+    lines.push('', 'Redis commands per transfer (per replay, per purchase), by command:', '')
     for (const r of redisRows) {
       const commands = Object.entries(r.redisPerCommand ?? {})
         .sort(([, a], [, b]) => b - a)

@@ -1,4 +1,4 @@
-// `pnpm bench` in apps/payments: transfers through the built service (dist/server.js), each
+// `pnpm bench` in apps/payments: transfers and purchases through the built service (dist/server.js), each
 // server under test in its own process on its own fresh database, behind a proxy that counts
 // its Postgres statements and round trips, driven by a load generator in another process;
 // against a ceiling (the textbook transaction in a bare Fastify + postgres.js server) and the
@@ -80,7 +80,7 @@ function progress(
   return (
     `round ${round}/${settings.rounds} · ${scenario.id} · ${variant.id}: ${(m.load.ok / m.load.durationS).toFixed(0)}/s, ` +
     `p50 ${m.load.latencyMs.p50.toFixed(0)} ms, p99 ${m.load.latencyMs.p99.toFixed(0)} ms, max ${m.load.latencyMs.max.toFixed(0)} ms` +
-    `${refused.length > 0 ? `, ${refused.join(' ')}` : ''}${m.load.errors > 0 ? `, ${m.load.errors} no answer` : ''}; per ${scenario.pattern === undefined ? 'replay' : 'transfer'}: ` +
+    `${refused.length > 0 ? `, ${refused.join(' ')}` : ''}${m.load.errors > 0 ? `, ${m.load.errors} no answer` : ''}; per ${scenario.unit}: ` +
     `${per(m.cpuMs)} ms CPU, ${per(m.pg.statements)} statements, ${per(m.pg.roundTrips)} round trips, ${per(m.redisCommands === undefined ? undefined : totalCalls(m.redisCommands))} Redis commands` +
     `${m.ledger.length > 0 ? ` — LEDGER BROKEN: ${m.ledger.join('; ')}` : ''}`
   )

@@ -1,8 +1,8 @@
 // What is measured: each variant (a server under test) under each scenario (a traffic shape).
-import type { TrafficPattern } from './load-job.js'
+import type { Product, TrafficPattern } from './load-job.js'
 
 export type VariantId = 'ceiling' | 'redis-off' | 'all-layers'
-export type ScenarioId = 'uniform' | 'hot-payer' | 'hot-payee' | 'replay'
+export type ScenarioId = 'uniform' | 'hot-payer' | 'hot-payee' | 'replay' | 'purchase'
 
 export interface Variant {
   id: VariantId
@@ -15,12 +15,17 @@ export interface Variant {
   redis: boolean
 }
 
-export interface Scenario {
+export type Scenario = {
   id: ScenarioId
   title: string
-  /** The traffic of new transfers; absent for replays. */
-  pattern?: TrafficPattern
-}
+  /** What one operation is, for the report's per-operation figures. */
+  unit: 'transfer' | 'replay' | 'purchase'
+} & (
+  | { kind: 'transfers'; pattern: TrafficPattern }
+  | { kind: 'replays' }
+  /** Every payer buys `product`. */
+  | { kind: 'purchases'; product: Product }
+)
 
 export const VARIANTS: readonly Variant[] = [
   { id: 'ceiling', title: 'ceiling (Fastify + postgres.js)', short: 'ceiling', service: false, redis: false },
@@ -29,13 +34,26 @@ export const VARIANTS: readonly Variant[] = [
 ]
 
 export const SCENARIOS: readonly Scenario[] = [
-  { id: 'uniform', title: 'uniform', pattern: 'uniform' },
-  { id: 'hot-payer', title: 'hot payer', pattern: 'hot-payer' },
-  { id: 'hot-payee', title: 'hot payee', pattern: 'hot-payee' },
-  { id: 'replay', title: 'idempotent replay' }
+  { id: 'uniform', title: 'uniform', unit: 'transfer', kind: 'transfers', pattern: 'uniform' },
+  { id: 'hot-payer', title: 'hot payer', unit: 'transfer', kind: 'transfers', pattern: 'hot-payer' },
+  { id: 'hot-payee', title: 'hot payee', unit: 'transfer', kind: 'transfers', pattern: 'hot-payee' },
+  { id: 'replay', title: 'idempotent replay', unit: 'replay', kind: 'replays' },
+  // The in-process sandbox provider (no PROVIDER_URL) fulfils an ordinary recipient at once.
+  // Every purchase credits the one settlement account of its provider and currency: the
+  // hot-payee shape, with the provider call on top.
+  {
+    id: 'purchase',
+    title: 'purchase (sandbox; hot payee: one settlement account)',
+    unit: 'purchase',
+    kind: 'purchases',
+    product: { provider: 'flash', productId: 'flash-vodacom-airtime-10', recipient: '+27821234567' }
+  }
 ]
 
-/** Whether `variant` runs `scenario`: the ceiling keeps no idempotency records to replay. */
+/**
+ * Whether `variant` runs `scenario`: the ceiling is transfers only (no idempotency records to
+ * replay, no purchases).
+ */
 export function runs(variant: Variant, scenario: Scenario): boolean {
-  return scenario.id !== 'replay' || variant.service
+  return scenario.kind === 'transfers' || variant.service
 }
