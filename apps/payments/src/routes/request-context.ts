@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 
 /** The authenticated principal's id; routes with `access` other than public always have one. */
 export function principalId(request: FastifyRequest): string {
-  /* c8 ignore next -- the authenticate hook refuses the request before a handler could see this */
+  /* c8 ignore next 2 -- the authenticate hook refuses the request before a handler could see this */
   if (request.principal === null)
     throw new Error('route without access control reached an authenticated handler')
   return request.principal.id
