@@ -17,7 +17,7 @@ import type { Section } from './checked-section.js'
 import { closeClients, contenders, type TakeLock } from './contenders.js'
 import { hotKey, uncontended, type Caller } from './measure.js'
 import { countCommands, serverUsage, type CommandCounter, type ServerUsage } from './redis-usage.js'
-import { handOffs, median, percentile } from './stats.js'
+import { handOffs, maximum, median, percentile } from './stats.js'
 import type { RoundReport, RoundRequest } from './worker.js'
 
 const CYCLE_ROUNDS = 5
@@ -180,7 +180,7 @@ try {
         const result = await shape.round(lock, `${prefix}check:${checks++}`)
         const { handOffs: count, overlaps } = handOffs(result.sections)
         entry.rates.push((count * 1000) / HOT_ROUND_MS)
-        entry.waits.push(...result.waits)
+        for (const wait of result.waits) entry.waits.push(wait)
         entry.overlaps += overlaps
         entry.cost.ops += count
         entry.cost.commands += result.cost.commands
@@ -228,7 +228,7 @@ try {
         ...entries.filter((_, other) => other !== lock).map((entry) => median(entry.rates))
       )
       console.log(
-        `| ${contender.name} | ${shape.name} | ${median(rates).toFixed(0)} | ${(median(rates) / best).toFixed(2)}× | ${percentile(waits, 0.5)} ms | ${percentile(waits, 0.99)} ms | ${Math.max(...waits)} ms | ${overlaps} | ${per(cost.commands, cost.ops)} | ${per(cost.calls, cost.ops)} | ${per(cost.clientCpuUs, cost.ops, 0)} | ${per(cost.redisCpuUs, cost.ops, 0)} |`
+        `| ${contender.name} | ${shape.name} | ${median(rates).toFixed(0)} | ${(median(rates) / best).toFixed(2)}× | ${percentile(waits, 0.5)} ms | ${percentile(waits, 0.99)} ms | ${maximum(waits)} ms | ${overlaps} | ${per(cost.commands, cost.ops)} | ${per(cost.calls, cost.ops)} | ${per(cost.clientCpuUs, cost.ops, 0)} | ${per(cost.redisCpuUs, cost.ops, 0)} |`
       )
     }
   }

@@ -4,6 +4,13 @@ export function median(values: number[]): number {
   return percentile(values, 0.5)
 }
 
+/** The largest value (0 for none); a loop, since spreading 100k+ waits into Math.max overflows the stack. */
+export function maximum(values: number[]): number {
+  let max = 0
+  for (const value of values) if (value > max) max = value
+  return max
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
