@@ -71,6 +71,16 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   const a = await api.createUser('Ayanda')
   const b = await api.createUser('Bongi')
   const c = await api.createUser('Shared')
+  // Anonymous, and with whatever credentials, from a client address.
+  const catalog = (remoteAddress: string) =>
+    one.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
+  const attempt = (remoteAddress: string, authorization?: string) =>
+    one.inject({
+      method: 'GET',
+      url: '/v1/wallets',
+      remoteAddress,
+      headers: authorization === undefined ? {} : { authorization }
+    })
 
   t.test(
     'the 4th request of one API key within the window is 429 RATE_LIMITED; another key still passes',
@@ -111,8 +121,6 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   })
 
   t.test('anonymous requests are limited per IP', async (t) => {
-    const catalog = (remoteAddress: string) =>
-      one.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
     for (let i = 1; i <= 3; i++)
       assertAllowed(t, await catalog('10.0.0.1'), 3, 3 - i, `request ${i} from 10.0.0.1`)
     assertLimited(t, await catalog('10.0.0.1'), 3, 'request 4 from 10.0.0.1')
@@ -120,8 +128,6 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   })
 
   t.test('anonymous IPv6 clients are limited per /64 network, IPv4-mapped ones as their IPv4', async (t) => {
-    const catalog = (remoteAddress: string) =>
-      one.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
     // Any spelling of any address in 2001:db8:0:1::/64 draws on one budget.
     const sameNetwork = ['2001:db8:0:1::1', '2001:db8:0:1:ffff:ffff:ffff:ffff', '2001:DB8:0:1:0:0:0:2']
     for (const [i, address] of sameNetwork.entries())
@@ -137,27 +143,21 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   })
 
   t.test('requests without valid credentials from one IPv6 /64 share one budget', async (t) => {
-    const unknownKeyFrom = (remoteAddress: string) =>
-      one.inject({
-        method: 'GET',
-        url: '/v1/wallets',
-        remoteAddress,
-        headers: { authorization: `Bearer ${wrongKey()}` }
-      })
     for (const address of ['2001:db8:0:5::1', '2001:db8:0:5::2', '2001:db8:0:5:1:2:3:4'])
-      t.equal((await unknownKeyFrom(address)).statusCode, 401, `an unknown key from ${address}: 401`)
-    assertLimited(t, await unknownKeyFrom('2001:db8:0:5::5'), 3, 'the 4th from the /64')
-    t.equal((await unknownKeyFrom('2001:db8:0:6::1')).statusCode, 401, 'the next /64 has its own budget')
+      t.equal(
+        (await attempt(address, `Bearer ${wrongKey()}`)).statusCode,
+        401,
+        `an unknown key from ${address}: 401`
+      )
+    assertLimited(t, await attempt('2001:db8:0:5::5', `Bearer ${wrongKey()}`), 3, 'the 4th from the /64')
+    t.equal(
+      (await attempt('2001:db8:0:6::1', `Bearer ${wrongKey()}`)).statusCode,
+      401,
+      'the next /64 has its own budget'
+    )
   })
 
   t.test('requests without valid credentials are limited per IP before any lookup', async (t) => {
-    const attempt = (remoteAddress: string, authorization?: string) =>
-      one.inject({
-        method: 'GET',
-        url: '/v1/wallets',
-        remoteAddress,
-        headers: authorization === undefined ? {} : { authorization }
-      })
     for (let i = 1; i <= 3; i++)
       t.equal((await attempt('10.0.1.1', `Bearer ${wrongKey()}`)).statusCode, 401, `unknown key ${i}: 401`)
     assertLimited(t, await attempt('10.0.1.1', `Bearer ${wrongKey()}`), 3, 'unknown key 4')
