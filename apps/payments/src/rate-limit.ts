@@ -1,9 +1,17 @@
-import type { RateLimitPluginOptions } from '@fastify/rate-limit'
+import { normalizeIP, type RateLimitPluginOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Config } from './config.js'
 
 const WINDOW = '1 minute'
+
+/**
+ * The client as the limits count it: an IPv6 client usually holds a whole /64 and could rotate
+ * through its addresses, so it is counted by its /64; IPv4 per address, and IPv4-mapped IPv6
+ * (`::ffff:a.b.c.d`) as that IPv4 address. @fastify/rate-limit's default key does the same, but
+ * only when no keyGenerator is given.
+ */
+const clientAddress = (request: FastifyRequest): string => normalizeIP(request.ip, 64)
 
 function rateLimited(max: number, window: string, retryAfterSeconds: number): Error {
   return Object.assign(
@@ -13,9 +21,9 @@ function rateLimited(max: number, window: string, retryAfterSeconds: number): Er
 }
 
 /**
- * Per API key (per IP when anonymous), shared by every instance through Redis. If Redis is
- * unreachable the limit is skipped rather than failing requests: money routes are protected
- * by their own fail-closed plugins, and reads should keep working.
+ * Per API key (per client address when anonymous), shared by every instance through Redis.
+ * If Redis is unreachable the limit is skipped rather than failing requests: money routes are
+ * protected by their own fail-closed plugins, and reads should keep working.
  */
 export function rateLimitOptions(config: Config, redis: Redis | undefined): RateLimitPluginOptions {
   return {
@@ -26,7 +34,7 @@ export function rateLimitOptions(config: Config, redis: Redis | undefined): Rate
     skipOnError: true,
     ...(redis === undefined ? {} : { redis }),
     keyGenerator: (request) =>
-      request.principal === null ? `ip:${request.ip}` : `principal:${request.principal.id}`,
+      request.principal === null ? `ip:${clientAddress(request)}` : `principal:${request.principal.id}`,
     errorResponseBuilder: (_request, context) =>
       rateLimited(context.max, context.after, Math.ceil(context.ttl / 1000))
   }
@@ -46,7 +54,7 @@ export function unauthenticatedLimit(
   const check = app.createRateLimit({
     max: config.rateLimitMax,
     timeWindow: WINDOW,
-    keyGenerator: (request) => `unauthenticated:${request.ip}`
+    keyGenerator: (request) => `unauthenticated:${clientAddress(request)}`
   })
   return async (request, reply) => {
     const result = await check(request)

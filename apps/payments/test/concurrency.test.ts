@@ -1,29 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freshDatabase, redisPrefix } from '@moolah/test-utils'
 import { sql } from 'drizzle-orm'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { Api, type TestUser, untilFinal } from './helpers/api.js'
-import { startApp } from './helpers/app.js'
+import { type Api, type TestUser, untilFinal } from './helpers/api.js'
+import { startInstances } from './helpers/instances.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
 
 const AMOUNT = 700
 
 t.test('three instances sharing Postgres and Redis', async (t) => {
-  const { prefix, url } = redisPrefix(t)
-  const env = {
-    DATABASE_URL: await freshDatabase(t),
-    REDIS_URL: url,
-    REDIS_KEY_PREFIX: prefix,
-    LOCK_WAIT_MS: '5000',
-    RATE_LIMIT_MAX: '100000',
-    RATE_LIMIT_TRANSFERS_MAX: '100000'
-  }
-  const apps = [await startApp(t, env), await startApp(t, env), await startApp(t, env)]
-  const apis = apps.map((app) => new Api(app))
-  const api = apis[0] as Api
-  const db = (apps[0] as (typeof apps)[number]).database.db
+  const {
+    apis,
+    api,
+    db,
+    redis: { url, prefix }
+  } = await startInstances(t, { RATE_LIMIT_TRANSFERS_MAX: '100000' })
   const count = async (query: ReturnType<typeof sql>) => {
     const result = await db.execute(query)
     return Number(

@@ -1,34 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freshDatabase, redisPrefix, waitUntil } from '@moolah/test-utils'
+import { waitUntil } from '@moolah/test-utils'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { Api, untilFinal } from './helpers/api.js'
 import { startApp } from './helpers/app.js'
+import { startInstances } from './helpers/instances.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
 import { RECIPIENT, ScriptableProvider } from './helpers/scriptable-provider.js'
 
 const AIRTIME_10 = 'flash-vodacom-airtime-10'
 
 t.test('purchases across three instances sharing Postgres, Redis and one provider', async (t) => {
-  const { prefix, url } = redisPrefix(t)
-  const env = {
-    DATABASE_URL: await freshDatabase(t),
-    REDIS_URL: url,
-    REDIS_KEY_PREFIX: prefix,
-    LOCK_WAIT_MS: '5000',
-    PROVIDER_TIMEOUT_MS: '200',
-    RATE_LIMIT_MAX: '100000'
-  }
   const provider = new ScriptableProvider(400)
-  const apps = [
-    await startApp(t, env, { provider }),
-    await startApp(t, env, { provider }),
-    await startApp(t, env, { provider })
-  ]
-  const apis = apps.map((app) => new Api(app))
-  const api = apis[0] as Api
-  const db = (apps[0] as (typeof apps)[number]).database.db
+  const { env, apps, apis, api, db } = await startInstances(t, { PROVIDER_TIMEOUT_MS: '200' }, { provider })
   const rows = async (query: ReturnType<typeof sql>) => {
     const result = await db.execute(query)
     return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<

@@ -7,8 +7,8 @@ import { Api } from './helpers/api.js'
 import { ADMIN_TOKEN, startApp } from './helpers/app.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
 
-// Rate limiting (per API key, per IP when anonymous, shared through Redis) and the OpenAPI
-// document, black-box against the contract.
+// Rate limiting (per API key, per client address when anonymous: an IPv6 client by its /64; shared
+// through Redis) and the OpenAPI document, black-box against the contract.
 
 async function serverEnv(t: Teardown, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const { prefix, url } = redisPrefix(t)
@@ -49,6 +49,9 @@ function assertLimited(t: Test, response: LightMyRequestResponse, limit: number,
   )
 }
 
+/** A well-formed API key that no user has. */
+const wrongKey = () => `mk_${randomUUID().replaceAll('-', '')}${'x'.repeat(11)}`
+
 // A key's first request on an instance is also counted in its address's unauthenticated budget
 // (it costs a lookup); tests that are not about that budget give each client its own address.
 const listWallets = (app: FastifyInstance, token: string, remoteAddress = '127.0.0.1') =>
@@ -68,6 +71,16 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   const a = await api.createUser('Ayanda')
   const b = await api.createUser('Bongi')
   const c = await api.createUser('Shared')
+  // Anonymous, and with whatever credentials, from a client address.
+  const catalog = (remoteAddress: string) =>
+    one.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
+  const attempt = (remoteAddress: string, authorization?: string) =>
+    one.inject({
+      method: 'GET',
+      url: '/v1/wallets',
+      remoteAddress,
+      headers: authorization === undefined ? {} : { authorization }
+    })
 
   t.test(
     'the 4th request of one API key within the window is 429 RATE_LIMITED; another key still passes',
@@ -108,23 +121,43 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
   })
 
   t.test('anonymous requests are limited per IP', async (t) => {
-    const catalog = (remoteAddress: string) =>
-      one.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
     for (let i = 1; i <= 3; i++)
       assertAllowed(t, await catalog('10.0.0.1'), 3, 3 - i, `request ${i} from 10.0.0.1`)
     assertLimited(t, await catalog('10.0.0.1'), 3, 'request 4 from 10.0.0.1')
     assertAllowed(t, await catalog('10.0.0.2'), 3, 2, 'another IP')
   })
 
+  t.test('anonymous IPv6 clients are limited per /64 network, IPv4-mapped ones as their IPv4', async (t) => {
+    // Any spelling of any address in 2001:db8:0:1::/64 draws on one budget.
+    const sameNetwork = ['2001:db8:0:1::1', '2001:db8:0:1:ffff:ffff:ffff:ffff', '2001:DB8:0:1:0:0:0:2']
+    for (const [i, address] of sameNetwork.entries())
+      assertAllowed(t, await catalog(address), 3, 2 - i, `request ${i + 1}, from ${address}`)
+    assertLimited(t, await catalog('2001:db8:0:1:abcd::9'), 3, 'request 4, from a fresh address in the /64')
+    assertAllowed(t, await catalog('2001:db8:0:2::1'), 3, 2, 'the next /64')
+
+    assertAllowed(t, await catalog('::ffff:10.0.3.1'), 3, 2, '::ffff:10.0.3.1')
+    assertAllowed(t, await catalog('10.0.3.1'), 3, 1, 'then 10.0.3.1: the same client')
+    assertAllowed(t, await catalog('::FFFF:10.0.3.1'), 3, 0, 'then ::FFFF:10.0.3.1')
+    assertLimited(t, await catalog('10.0.3.1'), 3, 'request 4 of 10.0.3.1')
+    assertAllowed(t, await catalog('10.0.3.2'), 3, 2, 'IPv4 stays per address: 10.0.3.2')
+  })
+
+  t.test('requests without valid credentials from one IPv6 /64 share one budget', async (t) => {
+    for (const address of ['2001:db8:0:5::1', '2001:db8:0:5::2', '2001:db8:0:5:1:2:3:4'])
+      t.equal(
+        (await attempt(address, `Bearer ${wrongKey()}`)).statusCode,
+        401,
+        `an unknown key from ${address}: 401`
+      )
+    assertLimited(t, await attempt('2001:db8:0:5::5', `Bearer ${wrongKey()}`), 3, 'the 4th from the /64')
+    t.equal(
+      (await attempt('2001:db8:0:6::1', `Bearer ${wrongKey()}`)).statusCode,
+      401,
+      'the next /64 has its own budget'
+    )
+  })
+
   t.test('requests without valid credentials are limited per IP before any lookup', async (t) => {
-    const wrongKey = () => `mk_${randomUUID().replaceAll('-', '')}${'x'.repeat(11)}`
-    const attempt = (remoteAddress: string, authorization?: string) =>
-      one.inject({
-        method: 'GET',
-        url: '/v1/wallets',
-        remoteAddress,
-        headers: authorization === undefined ? {} : { authorization }
-      })
     for (let i = 1; i <= 3; i++)
       t.equal((await attempt('10.0.1.1', `Bearer ${wrongKey()}`)).statusCode, 401, `unknown key ${i}: 401`)
     assertLimited(t, await attempt('10.0.1.1', `Bearer ${wrongKey()}`), 3, 'unknown key 4')
