@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 
 # --legacy: pnpm 10 deploys without it only with inject-workspace-packages, which would change
 # how every workspace package is linked during development.
-pnpm --filter @moolah/payments deploy --prod --legacy "$out"
+# --no-optional: PGlite (the embedded database, 22 MB; loaded only without DATABASE_URL) is a
+# devDependency of the app, yet --prod alone still ships it as drizzle-orm's optional peer. No
+# production dependency has an optional dependency of its own to lose.
+pnpm --filter @moolah/payments deploy --prod --no-optional --legacy "$out"
 
 # Type declarations and source maps are never read at run time (the service runs without
 # --enable-source-maps), and they are about half of node_modules. Licences stay.

@@ -2,7 +2,8 @@
 # What docker/Dockerfile ships, checked without a Docker engine: the compose file is valid and
 # refuses to start without ADMIN_TOKEN (when a compose client is installed), and the runtime
 # directory of docker/deploy-payments.sh, started as the image starts it against the real
-# Postgres and Redis, answers /health/ready and exits 0 on SIGTERM.
+# Postgres and Redis, answers /health/ready and exits 0 on SIGTERM. That directory holds no PGlite,
+# and started without DATABASE_URL it exits 1 saying to set it (or install PGlite).
 # Needs the workspace built, Postgres on 127.0.0.1:5432 (user postgres, trust) and Redis on
 # 127.0.0.1:6379, like the tests. Run by the root `pnpm test` after the unit tests.
 set -euo pipefail
@@ -45,6 +46,21 @@ for unwanted in src test bench tsconfig.json; do
   [ ! -e "$work/app/$unwanted" ] || fail "the runtime files include $unwanted"
 done
 echo "$(du -sh "$work/app" | cut -f1) in $work/app: $(ls "$work/app" | tr '\n' ' ')"
+pglite=$(find "$work/app/node_modules" -path '*/node_modules/@electric-sql/pglite' -print -quit)
+[ -z "$pglite" ] || fail "the runtime files include PGlite (${pglite#"$work/app/"})"
+echo "no PGlite"
+
+step "without DATABASE_URL: refuses to start, saying what to do"
+status=0
+(
+  cd "$work/app"
+  exec env -i PATH="$PATH" NODE_ENV=production HOST=127.0.0.1 PORT=0 timeout 60 node dist/server.js
+) > "$work/embedded.log" 2>&1 || status=$?
+[ "$status" = 1 ] || { cat "$work/embedded.log"; fail "exit status $status, not 1"; }
+grep -q 'set DATABASE_URL to a Postgres URL, or install @electric-sql/pglite' "$work/embedded.log" \
+  || { cat "$work/embedded.log"; fail "no word of DATABASE_URL and PGlite"; }
+if grep -q '^ *at ' "$work/embedded.log"; then cat "$work/embedded.log"; fail "a stack trace"; fi
+cat "$work/embedded.log"
 
 step "start it as the image does (fresh database, real Redis)"
 psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $database" || fail "cannot create database $database"

@@ -1,13 +1,10 @@
-import { mkdir } from 'node:fs/promises'
-import { resolve } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
 import { TimeoutError, Timeouts } from '@moolah/plugin-kit'
 import { sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
-import { migrateEmbedded, migratePostgresUnderLock } from './migrate.js'
+import { loadEmbedded } from './load-embedded.js'
+import { migratePostgresUnderLock } from './migrate.js'
 import * as schema from './schema.js'
 import type { Statement } from './statement.js'
 
@@ -31,6 +28,9 @@ export interface Database {
   ping(timeoutMs: number): Promise<void>
   close(): Promise<void>
 }
+
+/** What each driver provides; `database()` adds the deadlines on top. */
+export type Driver = Pick<Database, 'db' | 'run' | 'migrate' | 'close'>
 
 export interface DatabaseOptions {
   /** Postgres URL; without it an embedded PGlite database lives under `dataDir`. */
@@ -77,7 +77,10 @@ class Deadlines {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const deadlineMs = options.deadlineMs ?? 2500
   const deadlines = new Deadlines(deadlineMs)
-  if (options.url === undefined) return openPglite(options.dataDir, deadlines)
+  if (options.url === undefined) {
+    const { openEmbedded } = await loadEmbedded()
+    return database('pglite', deadlines, await openEmbedded(options.dataDir))
+  }
   const client = postgres(options.url, {
     max: options.poolSize ?? 10,
     connect_timeout: Math.ceil(deadlineMs / 1000),
@@ -87,7 +90,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     connection: { statement_timeout: Math.max(1, deadlineMs - 500), application_name: 'moolah-payments' }
   })
   const url = options.url
-  return database(drizzlePostgres(client, { schema }), 'postgres', deadlines, {
+  return database('postgres', deadlines, {
+    db: drizzlePostgres(client, { schema }),
     run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) => {
       const query = client.unsafe(statement.text, params as never[], { prepare: true })
       try {
@@ -103,32 +107,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   })
 }
 
-async function openPglite(dataDir: string, deadlines: Deadlines): Promise<Database> {
-  const dir = resolve(dataDir, 'pglite')
-  await mkdir(dir, { recursive: true })
-  const client = new PGlite(dir)
-  const db = drizzlePglite(client, { schema })
-  return database(db, 'pglite', deadlines, {
-    run: async <Row>(statement: Statement<Row>, params: readonly unknown[]) =>
-      (await client.query<Row>(statement.text, params as unknown[])).rows,
-    migrate: () => migrateEmbedded(db),
-    close: () => client.close()
-  })
-}
-
-function database(
-  db: Db,
-  kind: Database['kind'],
-  deadlines: Deadlines,
-  driver: Pick<Database, 'run' | 'migrate' | 'close'>
-): Database {
+function database(kind: Database['kind'], deadlines: Deadlines, driver: Driver): Database {
   return {
-    db,
     kind,
     ...driver,
     bounded: (work) => deadlines.bound(work),
     ping: async (timeoutMs) => {
-      await deadlines.within(db.execute(sql`SELECT 1`), timeoutMs)
+      await deadlines.within(driver.db.execute(sql`SELECT 1`), timeoutMs)
     }
   }
 }

@@ -1,12 +1,10 @@
 import { fileURLToPath } from 'node:url'
-import type { PgliteDatabase } from 'drizzle-orm/pglite'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 
 /** The SQL written by drizzle-kit (`pnpm db:generate`) and committed with the code. */
-const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
+export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
 /** Any constant shared by every instance; pg_advisory_lock takes a bigint. */
 const MIGRATION_LOCK_ID = 7_466_233_001
 
@@ -27,9 +25,4 @@ export async function migratePostgresUnderLock(databaseUrl: string): Promise<voi
   } finally {
     await connection.end({ timeout: 5 })
   }
-}
-
-/** PGlite is one process's private database: nobody else can migrate it concurrently. */
-export async function migrateEmbedded(db: PgliteDatabase<Record<string, unknown>>): Promise<void> {
-  await migratePglite(db, { migrationsFolder })
 }
