@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 
 # --legacy: pnpm 10 deploys without it only with inject-workspace-packages, which would change
 # how every workspace package is linked during development.
-# --no-optional: PGlite (the embedded database, 22 MB; loaded only without DATABASE_URL) is a
-# devDependency of the app, yet --prod alone still ships it as drizzle-orm's optional peer. No
-# production dependency has an optional dependency of its own to lose.
+# --no-optional: PGlite (the embedded database, 20 MB; loaded only without DATABASE_URL) is a
+# devDependency of the app, yet --prod alone still ships it as drizzle-orm's optional peer. The
+# flag also drops drizzle-orm's links to its other optional peers (postgres, @opentelemetry/api):
+# both are still in the output as the app's own dependencies, and Node's lookup finds them there
+# (deploy-check.sh starts the output against Postgres, so a break would show).
 pnpm --filter @moolah/payments deploy --prod --no-optional --legacy "$out"
 
 # Type declarations and source maps are never read at run time (the service runs without

@@ -3,7 +3,8 @@
 # refuses to start without ADMIN_TOKEN (when a compose client is installed), and the runtime
 # directory of docker/deploy-payments.sh, started as the image starts it against the real
 # Postgres and Redis, answers /health/ready and exits 0 on SIGTERM. That directory holds no PGlite,
-# and started without DATABASE_URL it exits 1 saying to set it (or install PGlite).
+# and started without DATABASE_URL it exits 1 saying what to do (with NODE_ENV=production, that
+# DATABASE_URL is required; without, to set it or install PGlite).
 # Needs the workspace built, Postgres on 127.0.0.1:5432 (user postgres, trust) and Redis on
 # 127.0.0.1:6379, like the tests. Run by the root `pnpm test` after the unit tests.
 set -euo pipefail
@@ -50,17 +51,24 @@ pglite=$(find "$work/app/node_modules" -path '*/node_modules/@electric-sql/pglit
 [ -z "$pglite" ] || fail "the runtime files include PGlite (${pglite#"$work/app/"})"
 echo "no PGlite"
 
-step "without DATABASE_URL: refuses to start, saying what to do"
-status=0
-(
-  cd "$work/app"
-  exec env -i PATH="$PATH" NODE_ENV=production HOST=127.0.0.1 PORT=0 timeout 60 node dist/server.js
-) > "$work/embedded.log" 2>&1 || status=$?
-[ "$status" = 1 ] || { cat "$work/embedded.log"; fail "exit status $status, not 1"; }
-grep -q 'set DATABASE_URL to a Postgres URL, or install @electric-sql/pglite' "$work/embedded.log" \
-  || { cat "$work/embedded.log"; fail "no word of DATABASE_URL and PGlite"; }
-if grep -q '^ *at ' "$work/embedded.log"; then cat "$work/embedded.log"; fail "a stack trace"; fi
-cat "$work/embedded.log"
+# Starts the deploy output with only the given variables; fails unless it exits 1 with `message`
+# and no stack trace.
+refuses_to_start() {
+  local message=$1 status=0
+  shift
+  (cd "$work/app" && exec env -i PATH="$PATH" HOST=127.0.0.1 PORT=0 "$@" timeout 60 node dist/server.js) \
+    > "$work/refusal.log" 2>&1 || status=$?
+  [ "$status" = 1 ] || { cat "$work/refusal.log"; fail "exit status $status, not 1"; }
+  grep -qF "$message" "$work/refusal.log" || { cat "$work/refusal.log"; fail "no word of: $message"; }
+  if grep -q '^ *at ' "$work/refusal.log"; then cat "$work/refusal.log"; fail "a stack trace"; fi
+  cat "$work/refusal.log"
+}
+
+step "without DATABASE_URL in production: refuses to start, saying what to do"
+refuses_to_start 'DATABASE_URL is required when NODE_ENV=production' NODE_ENV=production
+
+step "without DATABASE_URL and without PGlite (not in the deploy): refuses to start, saying what to do"
+refuses_to_start 'set DATABASE_URL to a Postgres URL, or install @electric-sql/pglite'
 
 step "start it as the image does (fresh database, real Redis)"
 psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $database" || fail "cannot create database $database"

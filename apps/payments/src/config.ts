@@ -22,6 +22,8 @@ export interface Config {
   idempotencyTtlSeconds: number
   rateLimitMax: number
   rateLimitTransfersMax: number
+  /** An anonymous IPv6 client is counted by this network prefix (bits), not per address. */
+  rateLimitIpv6Prefix: number
   supportedCurrencies: string[]
   catalogSourceDir: string | undefined
   catalogTtlSeconds: number
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     rateLimitMax: read.int('RATE_LIMIT_MAX', 600, 1, 1_000_000),
     rateLimitTransfersMax: read.int('RATE_LIMIT_TRANSFERS_MAX', 120, 1, 1_000_000),
+    rateLimitIpv6Prefix: read.int('RATE_LIMIT_IPV6_PREFIX', 56, 32, 128),
     supportedCurrencies: [...new Set(supportedCurrencies)],
     catalogSourceDir: read.raw('CATALOG_SOURCE_DIR'),
     catalogTtlSeconds: read.int('CATALOG_TTL_SECONDS', 300, 1, 7 * 86_400),
@@ -132,8 +135,15 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
 }
 
 function readDatabase(read: EnvReader): DatabaseConfig {
-  return {
-    databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    dataDir: read.raw('DATA_DIR') ?? '.data'
-  }
+  const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:'])
+  // A misspelt or missing DATABASE_URL must not start a production ledger on a local PGlite file
+  if (
+    databaseUrl === undefined &&
+    read.raw('DATABASE_URL') === undefined &&
+    read.raw('NODE_ENV') === 'production'
+  )
+    read.problems.push(
+      'DATABASE_URL is required when NODE_ENV=production (the embedded database is for trying the service)'
+    )
+  return { databaseUrl, dataDir: read.raw('DATA_DIR') ?? '.data' }
 }

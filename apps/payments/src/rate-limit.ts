@@ -6,12 +6,14 @@ import type { Config } from './config.js'
 const WINDOW = '1 minute'
 
 /**
- * The client as the limits count it: an IPv6 client usually holds a whole /64 and could rotate
- * through its addresses, so it is counted by its /64; IPv4 per address, and IPv4-mapped IPv6
- * (`::ffff:a.b.c.d`) as that IPv4 address. @fastify/rate-limit's default key does the same, but
- * only when no keyGenerator is given.
+ * The client as the limits count it: an IPv6 client is given a whole network (a /64 at least,
+ * usually a /56 or a /48) and could rotate through its addresses, so it is counted by its
+ * network, `ipv6Prefix` bits; IPv4 per address, and IPv4-mapped IPv6 (`::ffff:a.b.c.d`) as that
+ * IPv4 address. @fastify/rate-limit's default key does the same (with /64), but only when no
+ * keyGenerator is given. A request whose socket is already gone has no address.
  */
-const clientAddress = (request: FastifyRequest): string => normalizeIP(request.ip, 64)
+const clientAddress = (request: FastifyRequest, ipv6Prefix: number): string =>
+  request.ip === undefined ? 'unknown' : normalizeIP(request.ip, ipv6Prefix)
 
 function rateLimited(max: number, window: string, retryAfterSeconds: number): Error {
   return Object.assign(
@@ -34,7 +36,9 @@ export function rateLimitOptions(config: Config, redis: Redis | undefined): Rate
     skipOnError: true,
     ...(redis === undefined ? {} : { redis }),
     keyGenerator: (request) =>
-      request.principal === null ? `ip:${clientAddress(request)}` : `principal:${request.principal.id}`,
+      request.principal === null
+        ? `ip:${clientAddress(request, config.rateLimitIpv6Prefix)}`
+        : `principal:${request.principal.id}`,
     errorResponseBuilder: (_request, context) =>
       rateLimited(context.max, context.after, Math.ceil(context.ttl / 1000))
   }
@@ -54,7 +58,7 @@ export function unauthenticatedLimit(
   const check = app.createRateLimit({
     max: config.rateLimitMax,
     timeWindow: WINDOW,
-    keyGenerator: (request) => `unauthenticated:${clientAddress(request)}`
+    keyGenerator: (request) => `unauthenticated:${clientAddress(request, config.rateLimitIpv6Prefix)}`
   })
   return async (request, reply) => {
     const result = await check(request)

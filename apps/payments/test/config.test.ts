@@ -17,6 +17,7 @@ t.test('defaults: embedded database, in-process stores, a generated admin token'
     idempotencyTtlSeconds: 86_400,
     rateLimitMax: 600,
     rateLimitTransfersMax: 120,
+    rateLimitIpv6Prefix: 56,
     supportedCurrencies: ['ZAR', 'USD'],
     catalogSourceDir: undefined,
     catalogTtlSeconds: 300,
@@ -46,6 +47,7 @@ t.test('reads every variable', async (t) => {
     IDEMPOTENCY_TTL_SECONDS: '3600',
     RATE_LIMIT_MAX: '10',
     RATE_LIMIT_TRANSFERS_MAX: '5',
+    RATE_LIMIT_IPV6_PREFIX: '64',
     SUPPORTED_CURRENCIES: 'ZAR, EUR,ZAR',
     CATALOG_SOURCE_DIR: '/feeds',
     CATALOG_TTL_SECONDS: '60',
@@ -70,6 +72,7 @@ t.test('reads every variable', async (t) => {
     idempotencyTtlSeconds: 3600,
     rateLimitMax: 10,
     rateLimitTransfersMax: 5,
+    rateLimitIpv6Prefix: 64,
     supportedCurrencies: ['ZAR', 'EUR'],
     catalogSourceDir: '/feeds',
     catalogTtlSeconds: 60,
@@ -100,7 +103,8 @@ t.test('lists every problem at once, in words an operator can act on', async (t)
       SHUTDOWN_GRACE_MS: 'soon',
       PROVIDER_URL: 'ftp://sandbox',
       PROVIDER_TIMEOUT_MS: '0',
-      PURCHASE_SETTLE_MAX_SECONDS: 'never'
+      PURCHASE_SETTLE_MAX_SECONDS: 'never',
+      RATE_LIMIT_IPV6_PREFIX: '24'
     })
   ) as ConfigError
   t.type(error, ConfigError)
@@ -112,6 +116,7 @@ t.test('lists every problem at once, in words an operator can act on', async (t)
     'SUPPORTED_CURRENCIES must be a comma-separated list of ISO 4217 codes such as "ZAR,USD", got "rand"',
     'LOCK_WAIT_MS must be a whole number from 0 to 60000, got "-1"',
     'PORT must be a whole number from 0 to 65535, got "eighty"',
+    'RATE_LIMIT_IPV6_PREFIX must be a whole number from 32 to 128, got "24"',
     'TRUST_PROXY must be true, false, or a comma-separated list of the proxies\' IP addresses, CIDR ranges or loopback/linklocal/uniquelocal (not a hop count), got "2"',
     'SHUTDOWN_GRACE_MS must be a whole number from 1 to 3600000, got "soon"',
     'PROVIDER_URL must start with http:// or https://, got "ftp://…"',
@@ -119,6 +124,23 @@ t.test('lists every problem at once, in words an operator can act on', async (t)
     'PURCHASE_SETTLE_MAX_SECONDS must be a whole number from 1 to 604800, got "never"'
   ])
   t.match(error.message, /^Invalid configuration:\n {2}- DATABASE_URL/)
+})
+
+t.test('with NODE_ENV=production, a missing DATABASE_URL is refused rather than run on PGlite', async (t) => {
+  const problem =
+    'DATABASE_URL is required when NODE_ENV=production (the embedded database is for trying the service)'
+  const serve = t.throws(() =>
+    loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: OPERATOR_TOKEN })
+  ) as ConfigError
+  t.same(serve.problems, [problem])
+  const migrate = t.throws(() => loadDatabaseConfig({ NODE_ENV: 'production' })) as ConfigError
+  t.same(migrate.problems, [problem], 'pnpm db:migrate too')
+  t.equal(
+    loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', ADMIN_TOKEN: OPERATOR_TOKEN })
+      .databaseUrl,
+    'postgres://db/x'
+  )
+  t.equal(loadConfig({ NODE_ENV: 'development' }).databaseUrl, undefined, 'embedded outside production')
 })
 
 t.test('a placeholder admin token is refused, in embedded mode too', async (t) => {

@@ -7,8 +7,9 @@ import { Api } from './helpers/api.js'
 import { ADMIN_TOKEN, startApp } from './helpers/app.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
 
-// Rate limiting (per API key, per client address when anonymous: an IPv6 client by its /64; shared
-// through Redis) and the OpenAPI document, black-box against the contract.
+// Rate limiting (per API key, per client address when anonymous: an IPv6 client by its network,
+// RATE_LIMIT_IPV6_PREFIX bits, /56 by default; shared through Redis) and the OpenAPI document,
+// black-box against the contract.
 
 async function serverEnv(t: Teardown, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const { prefix, url } = redisPrefix(t)
@@ -127,13 +128,13 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
     assertAllowed(t, await catalog('10.0.0.2'), 3, 2, 'another IP')
   })
 
-  t.test('anonymous IPv6 clients are limited per /64 network, IPv4-mapped ones as their IPv4', async (t) => {
-    // Any spelling of any address in 2001:db8:0:1::/64 draws on one budget.
-    const sameNetwork = ['2001:db8:0:1::1', '2001:db8:0:1:ffff:ffff:ffff:ffff', '2001:DB8:0:1:0:0:0:2']
+  t.test('anonymous IPv6 clients are limited per /56 network, IPv4-mapped ones as their IPv4', async (t) => {
+    // Any spelling of any address in 2001:db8:0:0::/56 (its /64s 2001:db8:0:0 … 2001:db8:0:ff) draws on one budget.
+    const sameNetwork = ['2001:db8:0:1::1', '2001:db8:0:ff:ffff:ffff:ffff:ffff', '2001:DB8:0:1:0:0:0:2']
     for (const [i, address] of sameNetwork.entries())
       assertAllowed(t, await catalog(address), 3, 2 - i, `request ${i + 1}, from ${address}`)
-    assertLimited(t, await catalog('2001:db8:0:1:abcd::9'), 3, 'request 4, from a fresh address in the /64')
-    assertAllowed(t, await catalog('2001:db8:0:2::1'), 3, 2, 'the next /64')
+    assertLimited(t, await catalog('2001:db8:0:42:abcd::9'), 3, 'request 4, from another /64 of the /56')
+    assertAllowed(t, await catalog('2001:db8:0:100::1'), 3, 2, 'the next /56')
 
     assertAllowed(t, await catalog('::ffff:10.0.3.1'), 3, 2, '::ffff:10.0.3.1')
     assertAllowed(t, await catalog('10.0.3.1'), 3, 1, 'then 10.0.3.1: the same client')
@@ -142,18 +143,18 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
     assertAllowed(t, await catalog('10.0.3.2'), 3, 2, 'IPv4 stays per address: 10.0.3.2')
   })
 
-  t.test('requests without valid credentials from one IPv6 /64 share one budget', async (t) => {
-    for (const address of ['2001:db8:0:5::1', '2001:db8:0:5::2', '2001:db8:0:5:1:2:3:4'])
+  t.test('requests without valid credentials from one IPv6 /56 share one budget', async (t) => {
+    for (const address of ['2001:db8:1:5::1', '2001:db8:1:6::2', '2001:db8:1:5:1:2:3:4'])
       t.equal(
         (await attempt(address, `Bearer ${wrongKey()}`)).statusCode,
         401,
         `an unknown key from ${address}: 401`
       )
-    assertLimited(t, await attempt('2001:db8:0:5::5', `Bearer ${wrongKey()}`), 3, 'the 4th from the /64')
+    assertLimited(t, await attempt('2001:db8:1:7::5', `Bearer ${wrongKey()}`), 3, 'the 4th from the /56')
     t.equal(
-      (await attempt('2001:db8:0:6::1', `Bearer ${wrongKey()}`)).statusCode,
+      (await attempt('2001:db8:1:105::1', `Bearer ${wrongKey()}`)).statusCode,
       401,
-      'the next /64 has its own budget'
+      'the next /56 has its own budget'
     )
   })
 
@@ -189,6 +190,15 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
     assertLimited(t, await listWallets(two, c.apiKey, address), 3, 'request 4 on instance two')
     assertLimited(t, await listWallets(one, c.apiKey, address), 3, 'request 5 on instance one')
   })
+})
+
+t.test('RATE_LIMIT_IPV6_PREFIX sets the IPv6 network counted as one client', async (t) => {
+  const app = await startApp(t, await serverEnv(t, { RATE_LIMIT_MAX: '1', RATE_LIMIT_IPV6_PREFIX: '64' }))
+  const catalog = (remoteAddress: string) =>
+    app.inject({ method: 'GET', url: '/v1/catalog/flash', remoteAddress })
+  assertAllowed(t, await catalog('2001:db8:9:1::1'), 1, 0, 'a first /64')
+  assertLimited(t, await catalog('2001:db8:9:1::2'), 1, 'another address of that /64')
+  assertAllowed(t, await catalog('2001:db8:9:2::1'), 1, 0, 'another /64 of the same /56: a client of its own')
 })
 
 t.test('RATE_LIMIT_TRANSFERS_MAX applies to POST /v1/transfers', async (t) => {
