@@ -12,7 +12,7 @@ const WINDOW = '1 minute'
  * IPv4 address. @fastify/rate-limit's default key does the same (with /64), but only when no
  * keyGenerator is given. A request whose socket is already gone has no address.
  */
-const clientAddress = (request: FastifyRequest, ipv6Prefix: number): string =>
+export const clientAddress = (request: FastifyRequest, ipv6Prefix: number): string =>
   request.ip === undefined ? 'unknown' : normalizeIP(request.ip, ipv6Prefix)
 
 function rateLimited(max: number, window: string, retryAfterSeconds: number): Error {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { freshDatabase, redisPrefix, type Teardown } from '@moolah/test-utils'
 import { sql } from 'drizzle-orm'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance, FastifyRequest, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { Api } from './helpers/api.js'
 import { ADMIN_TOKEN, startApp } from './helpers/app.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
+import { clientAddress } from '../src/rate-limit.js'
 
 // Rate limiting (per API key, per client address when anonymous: an IPv6 client by its network,
 // RATE_LIMIT_IPV6_PREFIX bits, /56 by default; shared through Redis) and the OpenAPI document,
@@ -191,6 +192,15 @@ t.test('rate limits, RATE_LIMIT_MAX=3', async (t) => {
     assertLimited(t, await listWallets(one, c.apiKey, address), 3, 'request 5 on instance one')
   })
 })
+
+t.test(
+  'a request whose socket is already gone (no address) is counted as one client, not an error',
+  async (t) => {
+    const gone = { ip: undefined } as unknown as FastifyRequest
+    t.equal(clientAddress(gone, 56), 'unknown')
+    t.equal(clientAddress({ ip: '2001:db8:0:ff::1' } as FastifyRequest, 56), '2001:db8::')
+  }
+)
 
 t.test('RATE_LIMIT_IPV6_PREFIX sets the IPv6 network counted as one client', async (t) => {
   const app = await startApp(t, await serverEnv(t, { RATE_LIMIT_MAX: '1', RATE_LIMIT_IPV6_PREFIX: '64' }))
