@@ -300,12 +300,13 @@ async function spawnPostgres(
       reject(explainSpawnError(err, 'postgres', bin))
     })
     child.once('exit', async (code) => {
-      ended = true
-      reject(
-        new Error(
-          `test-utils: postgres on port ${port} exited with code ${code} before it was ready. Server log:\n${await logTail(logFile)}`
-        )
+      // `ended` only once the error is ready: a poll that saw `ended` while the log was still
+      // being read would win the race below, and a server that never started would pass for ready.
+      const error = new Error(
+        `test-utils: postgres on port ${port} exited with code ${code} before it was ready. Server log:\n${await logTail(logFile)}`
       )
+      ended = true
+      reject(error)
     })
   })
   failed.catch(() => {}) // handled by the race below; a later exit is a test's own doing (stop/restart)
