@@ -4,9 +4,11 @@ import t, { type Test } from 'tap'
 import { MemoryCatalogCacheStore, type CatalogCacheEvent, type FailMode } from '../src/index.js'
 import { CountingLoader, createApp } from './support/app.js'
 
+type FailingMethod = 'read' | 'lock' | 'unlock' | 'invalidate' | 'publish'
+
 /** A memory store whose listed methods fail, as a Redis that refuses connections would. */
 class FailingStore extends MemoryCatalogCacheStore {
-  readonly failing = new Set<'read' | 'lock' | 'invalidate'>()
+  readonly failing = new Set<FailingMethod>()
 
   override async read(name: string): Promise<string | undefined> {
     this.#refuse('read')
@@ -18,12 +20,22 @@ class FailingStore extends MemoryCatalogCacheStore {
     return super.lock(name, token, leaseMs)
   }
 
+  override async unlock(name: string, token: string): Promise<void> {
+    this.#refuse('unlock')
+    return super.unlock(name, token)
+  }
+
   override async invalidate(name: string, keepEntry: boolean): Promise<number> {
     this.#refuse('invalidate')
     return super.invalidate(name, keepEntry)
   }
 
-  #refuse(method: 'read' | 'lock' | 'invalidate'): void {
+  override async publish(message: string): Promise<void> {
+    this.#refuse('publish')
+    return super.publish(message)
+  }
+
+  #refuse(method: FailingMethod): void {
     if (this.failing.has(method)) throw new Error(`${method}: connect ECONNREFUSED 127.0.0.1:6379`)
   }
 }
@@ -125,4 +137,15 @@ t.test("failMode 'open' (the default): without the store this instance loads on 
   t.match(await app.catalogCache.get('cold'), { state: 'miss', tier: 'loader' })
   t.equal(loader.calls, 1)
   t.ok(events.some((event) => event.type === 'store-error' && event.operation === 'read'))
+})
+
+t.test('a failed unlock or "loaded" broadcast after a load is reported, and the load stands', async (t) => {
+  const { app, store, loader, events } = await instance(t)
+  store.failing.add('unlock').add('publish')
+  t.match(await app.catalogCache.get('cold'), { state: 'miss', tier: 'loader' })
+  const failed = (operation: string) =>
+    events.some((event) => event.type === 'store-error' && event.operation === operation)
+  await waitUntil(() => failed('unlock') && failed('publish'), 'both failures to be reported')
+  t.match(await app.catalogCache.get('cold'), { state: 'hit', tier: 'l1' }, 'the copy is kept')
+  t.equal(loader.calls, 1)
 })
