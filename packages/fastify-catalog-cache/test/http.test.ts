@@ -89,20 +89,26 @@ t.test('a loader throwing a non-Error still gives a clear 503', async (t) => {
   })
 })
 
-/** Two instances sharing a memory store, with a `flash` catalog fresh for 0.1 s whose value counts the loads. */
+/**
+ * How long a copy of `flash` stays fresh in twoInstances: long enough that a busy machine does not
+ * let a copy go stale between two steps that expect it fresh (0.1 s did, at load 15).
+ */
+const FRESH_S = 1
+
+/** Two instances sharing a memory store, with a `flash` catalog fresh for FRESH_S whose value counts the loads. */
 async function twoInstances(t: Test) {
   const store = new MemoryCatalogCacheStore()
   const loads = { calls: 0 }
   const load = async () => ({ calls: ++loads.calls })
   const [a, b] = [await createApp(t, { store }), await createApp(t, { store })]
-  for (const app of [a, b]) app.catalogCache.define('flash', { load, ttl: 0.1, staleWhileRevalidate: 30 })
+  for (const app of [a, b]) app.catalogCache.define('flash', { load, ttl: FRESH_S, staleWhileRevalidate: 30 })
   return { a, b, loads }
 }
 
 t.test('an instance without an L1 copy serves a stale L2 copy at once and revalidates it', async (t) => {
   const { a, b } = await twoInstances(t)
   await a.catalogCache.get('flash')
-  await sleep(150)
+  await sleep(FRESH_S * 1000 + 50)
   const stale = await b.catalogCache.get<{ calls: number }>('flash')
   t.match(stale, { state: 'stale', tier: 'l2', staleReason: 'revalidating', value: { calls: 1 } })
   await waitUntil(
@@ -115,7 +121,7 @@ t.test('a background revalidation takes the fresh copy another instance stored m
   const { a, b, loads } = await twoInstances(t)
   await a.catalogCache.get('flash')
   t.equal((await b.catalogCache.get('flash')).tier, 'l2')
-  await sleep(150)
+  await sleep(FRESH_S * 1000 + 50)
   t.equal((await a.catalogCache.get('flash')).state, 'stale')
   await waitUntil(() => a.catalogCache.peek('flash')?.state === 'hit', "A's background load")
   t.match(await b.catalogCache.get<{ calls: number }>('flash'), {
