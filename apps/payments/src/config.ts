@@ -137,11 +137,7 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
 function readDatabase(read: EnvReader): DatabaseConfig {
   const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:'])
   // A misspelt or missing DATABASE_URL must not start a production ledger on a local PGlite file
-  if (
-    databaseUrl === undefined &&
-    read.raw('DATABASE_URL') === undefined &&
-    read.raw('NODE_ENV') === 'production'
-  )
+  if (read.raw('DATABASE_URL') === undefined && read.raw('NODE_ENV') === 'production')
     read.problems.push(
       'DATABASE_URL is required when NODE_ENV=production (the embedded database is for trying the service)'
     )

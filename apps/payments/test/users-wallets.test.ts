@@ -3,6 +3,7 @@ import { freshDatabase, redisPrefix } from '@moolah/test-utils'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
+import { TRANSFER_FIELDS, WALLET_FIELDS } from './helpers/contract-fields.js'
 import { Api, type TestUser } from './helpers/api.js'
 import { ADMIN_TOKEN, startApp } from './helpers/app.js'
 import { checkLedger } from './helpers/ledger-invariants.js'
@@ -10,17 +11,6 @@ import { checkLedger } from './helpers/ledger-invariants.js'
 // Users, wallets, wallet history and transfer visibility, black-box against the contract.
 
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
-const WALLET_FIELDS = ['balance', 'createdAt', 'currency', 'id', 'ownerId']
-const TRANSFER_FIELDS = [
-  'amount',
-  'createdAt',
-  'currency',
-  'fromWalletId',
-  'id',
-  'reference',
-  'status',
-  'toWalletId'
-]
 
 // One instance for the whole file: every test makes its own users, and counts rows relative
 // to what it found before.
